@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod check;
+pub mod init;
+pub mod rules;
+pub mod status;

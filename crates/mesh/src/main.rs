@@ -1,0 +1,55 @@
+//! `mesh`: the Atomic Mesh command line. One module per subcommand under `cmd/`; each is thin and
+//! calls library crates. Exit codes: 0 clean, 1 findings at error severity, 2 usage/config/internal.
+
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keep a repository's spec documents an enforced constitution.
+///
+/// Atomic Mesh reads docs/PRD.md, SPEC.md, ACTIVE_SPEC.md, DECISION_LOG.md, TECH_STACK.md and
+/// INBOX.md, tells what is unfilled, checks them (and the code) against their own rules, and
+/// coordinates the work that follows from them.
+#[derive(Debug, Parser)]
+#[command(name = "mesh", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scaffold docs/ (PRD, SPEC, ACTIVE_SPEC, DECISION_LOG, TECH_STACK, INBOX) and mesh.toml.
+    Init(cmd::init::Args),
+    /// Show readiness per document, the mode and the pipeline, with the one next step.
+    Status(cmd::status::Args),
+    /// Check the documents (and, where configured, git history and code) against the rules.
+    Check(cmd::check::Args),
+    /// List the rules, or explain one: `mesh rules DOC001`.
+    Rules(cmd::rules::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Init(args) => cmd::init::run(args),
+        Command::Status(args) => cmd::status::run(args),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Rules(args) => cmd::rules::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => output::report_error(&err),
+    }
+}
