@@ -1,1 +1,29 @@
-//! mesh-docs
+//! The Atomic Mesh document model.
+//!
+//! Pure code: `&str` in, typed values out, never a panic. Every item keeps its byte span and
+//! line so diagnostics can point at the exact place.
+//!
+//! - [`markdown`]: the tolerant line-oriented Markdown reader (sections, lists, tables, fences,
+//!   comments) with spans.
+//! - [`inline`]: unfilled markers inside text (`{{placeholders}}`, option lists, hints, TODO).
+//! - [`document`]: the six document kinds and shared metadata (stub marker, template version,
+//!   generation-16 preamble).
+//! - [`prd`], [`spec`], [`decision`], [`techstack`]: typed views of each document.
+//! - [`docset`]: the documents of one root, as read together.
+
+pub mod decision;
+pub mod docset;
+pub mod document;
+pub mod inline;
+pub mod markdown;
+pub mod prd;
+pub mod spec;
+pub mod techstack;
+
+pub use decision::DecisionLog;
+pub use docset::DocSet;
+pub use document::{DocKind, Document};
+pub use markdown::{Markdown, Span};
+pub use prd::Prd;
+pub use spec::Spec;
+pub use techstack::TechStack;

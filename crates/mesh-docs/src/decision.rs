@@ -1,0 +1,345 @@
+//! DECISION_LOG.md: the decision table, parsed by header names (never by column count).
+//!
+//! Known layouts: generation 15 (`ID | Date | Type | Decision | Rationale | Scope | Task |
+//! Status`), generation 16 (`ID | Date | Context | Options Considered | Decision | Constraints |
+//! Rollback/Contingency | Scope | Owner | Status`), the older 5-column layout, and rejected-task
+//! rows (`| KICKBACK | <timestamp> | T-<id> | WORKER | <reason> | ❌ |`).
+
+use serde::Serialize;
+
+use crate::document::{APPEND_ANCHOR, Document, tables};
+use crate::markdown::{Block, Cell, Span, Table, normalize_title};
+
+/// A column we know by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Column {
+    Id,
+    Date,
+    Type,
+    Decision,
+    Rationale,
+    Scope,
+    Task,
+    Status,
+    Context,
+    Options,
+    Constraints,
+    Rollback,
+    Owner,
+    Other,
+}
+
+impl Column {
+    pub fn from_header(h: &str) -> Column {
+        let h = normalize_title(h);
+        match h.as_str() {
+            "id" | "#" | "no" | "ref" => Column::Id,
+            "date" | "when" => Column::Date,
+            "type" | "category" | "kind" => Column::Type,
+            "decision" | "title" | "summary" => Column::Decision,
+            "rationale" | "why" | "reason" => Column::Rationale,
+            "scope" | "area" => Column::Scope,
+            "task" | "tasks" | "task id" => Column::Task,
+            "status" | "state" => Column::Status,
+            "context" => Column::Context,
+            "owner" | "author" | "by" | "decided by" => Column::Owner,
+            "constraints" => Column::Constraints,
+            _ if h.starts_with("options") => Column::Options,
+            _ if h.starts_with("rollback") || h.contains("contingency") => Column::Rollback,
+            _ => Column::Other,
+        }
+    }
+}
+
+/// Normalised decision status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Proposed,
+    Superseded,
+    Reverted,
+    /// A status cell we do not recognise.
+    Unknown,
+}
+
+impl Status {
+    /// Symbols (✅ 🔄 ❌) and words (ACTIVE, ACCEPTED, PROPOSED, SUPERSEDED, REVERTED, …).
+    pub fn parse(s: &str) -> Status {
+        let t = s.trim().to_lowercase();
+        if t.contains('✅') || t.contains("active") || t.contains("accepted") || t.contains("approved") || t.contains("done") || t.contains("adopted") {
+            Status::Active
+        } else if t.contains('🔄') || t.contains("supersed") || t.contains("replaced") {
+            Status::Superseded
+        } else if t.contains('❌') || t.contains("revert") || t.contains("rejected") || t.contains("withdrawn") || t.contains("deprecated") {
+            Status::Reverted
+        } else if t.contains("propos") || t.contains("draft") || t.contains("pending") || t.contains('📝') || t.contains('⏳') {
+            Status::Proposed
+        } else {
+            Status::Unknown
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Proposed => "proposed",
+            Status::Superseded => "superseded",
+            Status::Reverted => "reverted",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+/// What a row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowKind {
+    Decision,
+    /// `| KICKBACK | … |`: a rejected task, recorded in the log by the original system.
+    Kickback,
+}
+
+/// One row of the decision table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub id: String,
+    pub date: Option<String>,
+    pub kind_of_decision: Option<String>,
+    pub decision: String,
+    pub rationale: Option<String>,
+    pub scope: Option<String>,
+    pub task: Option<String>,
+    pub owner: Option<String>,
+    pub status_raw: String,
+    pub status: Status,
+    pub row: RowKind,
+    /// IDs this row says it supersedes (`Supersedes 003`).
+    pub supersedes: Vec<String>,
+    /// The ID named as successor (`superseded by 007`), when written in the row.
+    pub superseded_by: Option<String>,
+    /// IDs this row says it reverts (`Reverts 004`).
+    pub reverts: Vec<String>,
+    /// The whole row.
+    pub span: Span,
+    /// Cells with their columns, in order.
+    pub cells: Vec<(Column, Cell)>,
+    /// Set when the row's cell count does not match the header.
+    pub malformed: Option<String>,
+}
+
+impl Decision {
+    pub fn cell(&self, col: Column) -> Option<&Cell> {
+        self.cells.iter().find(|(c, _)| *c == col).map(|(_, c)| c)
+    }
+}
+
+/// The parsed log.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DecisionLog {
+    /// Column of each header cell, in order (empty when no table was found).
+    pub columns: Vec<Column>,
+    /// Header names as written.
+    pub headers: Vec<String>,
+    pub table: Option<Span>,
+    pub rows: Vec<Decision>,
+    /// The `<!-- ATOMIC_MESH_APPEND_DECISIONS_BELOW -->` comment.
+    pub anchor: Option<Span>,
+    /// Problems found while reading the table (no table, no ID column, …) with a location.
+    pub problems: Vec<(Span, String)>,
+}
+
+impl DecisionLog {
+    pub fn from_document(doc: &Document) -> DecisionLog {
+        let mut log = DecisionLog::default();
+        for sec in &doc.md.sections {
+            for b in &sec.blocks {
+                if let Block::Comment(c) = b
+                    && c.text == APPEND_ANCHOR
+                {
+                    log.anchor = Some(c.span);
+                }
+            }
+        }
+        // Prefer the table under `## Records`; otherwise the first table with an ID and a
+        // Decision column anywhere in the content.
+        let records = doc.find_section(|t| t.starts_with("records") || t.starts_with("decision log") || t == "decisions");
+        let mut candidates: Vec<&Table> = Vec::new();
+        if let Some(idx) = records {
+            candidates.extend(tables(doc.subtree(idx)));
+        }
+        let all: Vec<&Table> = doc.content_sections().flat_map(|(_, s)| tables(std::slice::from_ref(s))).collect();
+        candidates.extend(all);
+        let table = candidates.into_iter().find(|t| {
+            t.header.as_ref().is_some_and(|h| {
+                let cols: Vec<Column> = h.iter().map(|c| Column::from_header(&c.text)).collect();
+                cols.contains(&Column::Decision) || (cols.contains(&Column::Id) && cols.contains(&Column::Status))
+            })
+        });
+        let Some(table) = table else {
+            let at = records.map(|i| doc.md.sections[i].heading).unwrap_or_default();
+            log.problems.push((at, "no decision table found (expected a table with ID, Date, Decision and Status columns under `## Records`)".into()));
+            return log;
+        };
+        let header = table.header.as_deref().unwrap_or(&[]);
+        log.headers = header.iter().map(|c| c.text.clone()).collect();
+        log.columns = header.iter().map(|c| Column::from_header(&c.text)).collect();
+        log.table = Some(table.span);
+        if !log.columns.contains(&Column::Id) {
+            log.problems.push((table.span, "the decision table has no ID column".into()));
+        }
+        for row in &table.rows {
+            if row.cells.iter().all(|c| c.text.is_empty()) {
+                continue;
+            }
+            log.rows.push(parse_row(&log.columns, row.span, &row.cells));
+        }
+        log
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Decision> {
+        self.rows.iter().find(|d| d.id == id)
+    }
+
+    /// Decision rows only (no kickbacks).
+    pub fn decisions(&self) -> impl Iterator<Item = &Decision> {
+        self.rows.iter().filter(|d| d.row == RowKind::Decision)
+    }
+
+    /// The ID of the row that supersedes `id`: named in the old row, or a newer row saying
+    /// `Supersedes <id>`.
+    pub fn successor_of(&self, id: &str) -> Option<&str> {
+        if let Some(d) = self.get(id)
+            && let Some(s) = &d.superseded_by
+        {
+            return Some(s.as_str());
+        }
+        self.rows
+            .iter()
+            .find(|d| d.supersedes.iter().any(|s| s == id))
+            .map(|d| d.id.as_str())
+    }
+}
+
+fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
+    let first = cells.first().map(|c| c.text.trim().to_string()).unwrap_or_default();
+    let is_kickback = first.eq_ignore_ascii_case("KICKBACK");
+    let get = |col: Column| -> Option<String> {
+        columns
+            .iter()
+            .position(|c| *c == col)
+            .and_then(|i| cells.get(i))
+            .map(|c| c.text.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let mut malformed = None;
+    if !is_kickback && cells.len() != columns.len() {
+        malformed = Some(format!(
+            "row has {} cells but the header has {} columns",
+            cells.len(),
+            columns.len()
+        ));
+    }
+    let status_raw = if is_kickback {
+        cells.last().map(|c| c.text.clone()).unwrap_or_default()
+    } else {
+        get(Column::Status).unwrap_or_default()
+    };
+    let decision = if is_kickback {
+        cells.get(4).map(|c| c.text.clone()).unwrap_or_default()
+    } else {
+        get(Column::Decision).unwrap_or_default()
+    };
+    let mut supersedes = Vec::new();
+    let mut reverts = Vec::new();
+    let mut superseded_by = None;
+    for c in cells {
+        collect_links(&c.text, "supersedes", &mut supersedes);
+        collect_links(&c.text, "replaces", &mut supersedes);
+        collect_links(&c.text, "reverts", &mut reverts);
+        let mut by = Vec::new();
+        collect_links(&c.text, "superseded by", &mut by);
+        if let Some(b) = by.into_iter().next() {
+            superseded_by = Some(b);
+        }
+    }
+    let mut paired: Vec<(Column, Cell)> = Vec::with_capacity(cells.len());
+    for (i, c) in cells.iter().enumerate() {
+        paired.push((columns.get(i).copied().unwrap_or(Column::Other), c.clone()));
+    }
+    Decision {
+        id: first,
+        date: if is_kickback { cells.get(1).map(|c| c.text.clone()) } else { get(Column::Date) },
+        kind_of_decision: if is_kickback { Some("KICKBACK".into()) } else { get(Column::Type) },
+        decision,
+        rationale: get(Column::Rationale),
+        scope: get(Column::Scope),
+        task: if is_kickback { cells.get(2).map(|c| c.text.clone()) } else { get(Column::Task) },
+        owner: get(Column::Owner),
+        status: Status::parse(&status_raw),
+        status_raw,
+        row: if is_kickback { RowKind::Kickback } else { RowKind::Decision },
+        supersedes,
+        superseded_by,
+        reverts,
+        span,
+        cells: paired,
+        malformed,
+    }
+}
+
+/// Find `<word> <ID>` (case-insensitive), e.g. `Supersedes 003`, `superseded by SAMPLE-ARCH`.
+fn collect_links(text: &str, word: &str, out: &mut Vec<String>) {
+    let lower = text.to_lowercase();
+    let mut from = 0;
+    while let Some(p) = lower.get(from..).and_then(|s| s.find(word)) {
+        let at = from + p + word.len();
+        let rest = text.get(at..).unwrap_or("");
+        let rest = rest.trim_start_matches([' ', ':', '#']);
+        let id: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let id = id.trim_end_matches(['-', '_']).to_string();
+        if !id.is_empty() && id.chars().any(|c| c.is_ascii_digit() || c.is_ascii_uppercase()) {
+            out.push(id);
+        }
+        from = at;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::DocKind;
+
+    #[test]
+    fn layouts_by_header() {
+        let text = "## Records\n| ID | Date | Type | Decision | Rationale | Scope | Task | Status |\n|---|---|---|---|---|---|---|---|\n| 001 | 2026-01-01 | INIT | Start | - | all | - | ✅ |\n| 002 | 2026-01-02 | ARCH | Use Postgres. Supersedes 001 | scale | data | T-1 | ACCEPTED |\n| KICKBACK | 1700000000 | T-9 | WORKER | tests fail | ❌ |\n| 003 | x | y |\n<!-- ATOMIC_MESH_APPEND_DECISIONS_BELOW -->\n";
+        let doc = Document::parse(DocKind::DecisionLog, "DECISION_LOG.md", text);
+        let log = DecisionLog::from_document(&doc);
+        assert_eq!(log.rows.len(), 4);
+        assert_eq!(log.rows[1].status, Status::Active);
+        assert_eq!(log.rows[1].supersedes, vec!["001"]);
+        assert_eq!(log.successor_of("001"), Some("002"));
+        assert_eq!(log.rows[2].row, RowKind::Kickback);
+        assert!(log.rows[2].malformed.is_none());
+        assert!(log.rows[3].malformed.is_some());
+        assert!(log.anchor.is_some());
+
+        let g16 = "## Records\n| ID | Date | Context | Options Considered | Decision | Constraints | Rollback/Contingency | Scope | Owner | Status |\n|---|---|---|---|---|---|---|---|---|---|\n| D-1 | 2026-01-01 | c | a, b | Pick a | none | revert | api | ann | 🔄 |\n";
+        let log = DecisionLog::from_document(&Document::parse(DocKind::DecisionLog, "x", g16));
+        assert_eq!(log.rows[0].decision, "Pick a");
+        assert_eq!(log.rows[0].owner.as_deref(), Some("ann"));
+        assert_eq!(log.rows[0].status, Status::Superseded);
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(Status::parse("❌"), Status::Reverted);
+        assert_eq!(Status::parse("PROPOSED"), Status::Proposed);
+        assert_eq!(Status::parse("🔄 superseded by 004"), Status::Superseded);
+        assert_eq!(Status::parse("??"), Status::Unknown);
+    }
+}

@@ -1,0 +1,257 @@
+//! Inline markers inside a line of text: `{{placeholders}}`, `[option | lists]`, `[hints]` and
+//! the generation-16 tokens (`TODO:`, `ASSUMPTION:`, `DECISION:`, `RISK:`, `OPEN QUESTION:`).
+
+use serde::Serialize;
+
+/// What kind of unfilled marker was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkerKind {
+    /// `{{NAME}}`
+    Placeholder,
+    /// `[A | B | etc.]`: a choice not made yet.
+    OptionList,
+    /// `[Name, purpose, key fields]`: text still to write.
+    Hint,
+    /// `TODO:`
+    Todo,
+}
+
+impl MarkerKind {
+    pub fn reason(self) -> &'static str {
+        match self {
+            MarkerKind::Placeholder => "placeholder",
+            MarkerKind::OptionList => "option list",
+            MarkerKind::Hint => "hint",
+            MarkerKind::Todo => "TODO token",
+        }
+    }
+}
+
+/// A marker with its byte range relative to the scanned text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Marker {
+    pub kind: MarkerKind,
+    pub start: usize,
+    pub end: usize,
+    /// The marker text, e.g. `{{PROJECT_NAME}}` or `[Postgres | SQLite | etc.]`.
+    pub text: String,
+}
+
+/// The generation-16 annotation tokens.
+pub const TOKENS: [&str; 5] = ["TODO:", "ASSUMPTION:", "DECISION:", "RISK:", "OPEN QUESTION:"];
+
+/// Find every unfilled marker in `text` (one line or a short run of lines).
+///
+/// Code spans (`` `...` ``) are skipped. Markdown links `[text](url)`, reference links
+/// `[text][ref]`, footnotes `[^1]`, images and task boxes (`[ ]`, `[x]`) are not hints.
+pub fn markers(text: &str) -> Vec<Marker> {
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut in_code = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'`' {
+            in_code = !in_code;
+            i += 1;
+            continue;
+        }
+        if in_code {
+            i += 1;
+            continue;
+        }
+        if c == b'{' && b.get(i + 1) == Some(&b'{') {
+            if let Some(rel) = text[i + 2..].find("}}") {
+                let inner = &text[i + 2..i + 2 + rel];
+                if !inner.trim().is_empty() && !inner.contains('\n') && !inner.contains("{{") {
+                    let end = i + 2 + rel + 2;
+                    out.push(Marker {
+                        kind: MarkerKind::Placeholder,
+                        start: i,
+                        end,
+                        text: text[i..end].to_string(),
+                    });
+                    i = end;
+                    continue;
+                }
+            }
+            i += 2;
+            continue;
+        }
+        if c == b'[' {
+            if let Some((end, kind)) = bracket(text, i) {
+                if let Some(kind) = kind {
+                    out.push(Marker {
+                        kind,
+                        start: i,
+                        end,
+                        text: text[i..end].to_string(),
+                    });
+                }
+                i = end;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'T' && text[i..].starts_with("TODO:") && word_boundary_before(b, i) {
+            out.push(Marker {
+                kind: MarkerKind::Todo,
+                start: i,
+                end: i + 5,
+                text: "TODO:".to_string(),
+            });
+            i += 5;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+fn word_boundary_before(b: &[u8], i: usize) -> bool {
+    i == 0 || !b[i - 1].is_ascii_alphanumeric()
+}
+
+/// Classify the bracket group starting at `open`. Returns its end and, when it is a marker,
+/// its kind (`None` for links, boxes and other brackets that are content).
+fn bracket(text: &str, open: usize) -> Option<(usize, Option<MarkerKind>)> {
+    let b = text.as_bytes();
+    // Find the matching close bracket on the same line, allowing one level of nesting.
+    let mut depth = 0usize;
+    let mut close = None;
+    for (off, &c) in b[open..].iter().enumerate() {
+        match c {
+            b'[' => depth += 1,
+            b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    close = Some(open + off);
+                    break;
+                }
+            }
+            b'\n' => return None,
+            _ => {}
+        }
+    }
+    let close = close?;
+    let end = close + 1;
+    let inner = &text[open + 1..close];
+    let prev = if open > 0 { Some(b[open - 1]) } else { None };
+    let next = b.get(end).copied();
+    let is_link = matches!(next, Some(b'(') | Some(b'['))
+        || prev == Some(b'!')
+        || prev == Some(b']')
+        || inner.starts_with('^');
+    let is_box = matches!(inner, " " | "x" | "X" | "");
+    if is_link || is_box {
+        return Some((end, None));
+    }
+    let trimmed = inner.trim();
+    if trimmed.is_empty() {
+        return Some((end, None));
+    }
+    // A bare reference such as `[RFC 7807]` or `[1]` in filled prose is content; option lists
+    // always contain ` | `, hints are descriptive placeholders written by templates.
+    if inner.contains('|') {
+        return Some((end, Some(MarkerKind::OptionList)));
+    }
+    if looks_like_hint(trimmed) {
+        return Some((end, Some(MarkerKind::Hint)));
+    }
+    Some((end, None))
+}
+
+/// Template hints are phrases such as `[Name, purpose, key fields]`, `[Description]`,
+/// `[e.g., RFC7807/problem+json]`, `[Where, how]`. Short references like `[1]`, `[RFC 7807]`
+/// or `[WIP]` in filled prose are not hints.
+fn looks_like_hint(inner: &str) -> bool {
+    let lower = inner.to_ascii_lowercase();
+    if lower.starts_with("e.g") || lower.starts_with("eg ") || lower.starts_with("describe") {
+        return true;
+    }
+    if inner.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let words = inner.split_whitespace().count();
+    let first_upper = inner.chars().next().is_some_and(|c| c.is_uppercase());
+    let all_caps = inner
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .all(|c| c.is_uppercase());
+    if all_caps {
+        return false;
+    }
+    // "[Description]", "[Name, purpose, key fields]", "[Purpose, SLA requirements]"
+    first_upper && (inner.contains(',') || words >= 1) && !inner.contains("://")
+}
+
+/// Positions of generation-16 tokens in `text` (any of [`TOKENS`]), with the token.
+pub fn tokens(text: &str) -> Vec<(usize, &'static str)> {
+    let mut out = Vec::new();
+    for tok in TOKENS {
+        let mut from = 0;
+        while let Some(p) = text[from..].find(tok) {
+            let at = from + p;
+            if word_boundary_before(text.as_bytes(), at) {
+                out.push((at, tok));
+            }
+            from = at + tok.len();
+        }
+    }
+    out.sort_by_key(|t| t.0);
+    out
+}
+
+/// Remove markdown emphasis and code ticks for display and comparisons.
+pub fn plain(text: &str) -> String {
+    text.replace("**", "").replace('`', "").trim().to_string()
+}
+
+/// Whether `text` still holds any unfilled marker.
+pub fn is_unfilled(text: &str) -> bool {
+    !markers(text).is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(t: &str) -> Vec<MarkerKind> {
+        markers(t).into_iter().map(|m| m.kind).collect()
+    }
+
+    #[test]
+    fn classifies() {
+        use MarkerKind::*;
+        assert_eq!(kinds("Database: [Postgres | SQLite | etc.]"), vec![OptionList]);
+        assert_eq!(kinds("Entity 1: [Name, purpose, key fields]"), vec![Hint]);
+        assert_eq!(kinds("# Spec: {{PROJECT_NAME}}"), vec![Placeholder]);
+        assert_eq!(kinds("Error format: [e.g., RFC7807/problem+json]"), vec![Hint]);
+        assert_eq!(kinds("see [the docs](https://x) and [ref][1] and [^2]"), vec![]);
+        assert_eq!(kinds("per [RFC 7807] and [1]"), vec![]);
+        assert_eq!(kinds("`[A | B]` in code"), vec![]);
+        assert_eq!(kinds("TODO: write this"), vec![Todo]);
+        assert_eq!(kinds("a TODOS: list"), vec![]);
+    }
+
+    #[test]
+    fn marker_spans() {
+        let t = "x {{A}} y";
+        let m = &markers(t)[0];
+        assert_eq!(&t[m.start..m.end], "{{A}}");
+    }
+
+    #[test]
+    fn finds_tokens() {
+        let t = "- ASSUMPTION: x; OPEN QUESTION: y";
+        let toks: Vec<_> = tokens(t).into_iter().map(|x| x.1).collect();
+        assert_eq!(toks, vec!["ASSUMPTION:", "OPEN QUESTION:"]);
+    }
+}
+
+/// `text` without leading emphasis or code markers (`**US1**: …` → `US1**: …`).
+pub fn plain_prefix(text: &str) -> &str {
+    text.trim_start().trim_start_matches(['*', '_', '`'])
+}
