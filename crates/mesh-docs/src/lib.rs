@@ -19,6 +19,7 @@ pub mod markdown;
 pub mod prd;
 pub mod spec;
 pub mod techstack;
+pub mod templates;
 
 pub use decision::DecisionLog;
 pub use docset::DocSet;

@@ -2,7 +2,10 @@
 //! calls library crates. Exit codes: 0 clean, 1 findings at error severity, 2 usage/config/internal.
 
 mod cmd;
+mod env;
 mod output;
+mod project;
+mod write;
 
 use std::process::ExitCode;
 

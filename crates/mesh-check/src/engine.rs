@@ -1,0 +1,142 @@
+//! Running the rules over document roots, in parallel, with select/ignore and severities.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use mesh_docs::DocKind;
+
+use crate::config::Config;
+use crate::context::{Context, Root};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::load::{LoadedRoot, load_root};
+use crate::readiness::{Readiness, assess};
+use crate::rules;
+
+/// Which rules to run, from the command line (on top of `[rules]` in mesh.toml).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Codes or prefixes; empty = all.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+fn matches(code: &str, pat: &str) -> bool {
+    let p = pat.trim();
+    !p.is_empty() && code.len() >= p.len() && code[..p.len()].eq_ignore_ascii_case(p)
+}
+
+impl Selection {
+    fn allows(&self, config: &Config, code: &str) -> bool {
+        let cfg_select = &config.rules.select;
+        if !cfg_select.is_empty() && !cfg_select.iter().any(|s| s.matches(code)) {
+            return false;
+        }
+        if config.rules.ignore.iter().any(|s| s.matches(code)) {
+            return false;
+        }
+        if !self.select.is_empty() && !self.select.iter().any(|s| matches(code, s)) {
+            return false;
+        }
+        !self.ignore.iter().any(|s| matches(code, s))
+    }
+}
+
+/// The severity `code` has after mesh.toml overrides; `None` when turned off. The most specific
+/// (longest) selector wins.
+pub fn effective_severity(config: &Config, code: &str, default: Severity) -> Option<Severity> {
+    let best = config
+        .rules
+        .severity
+        .iter()
+        .filter(|o| o.selector.matches(code))
+        .max_by_key(|o| o.selector.code.len());
+    match best {
+        Some(o) => o.level.severity(),
+        None => Some(default),
+    }
+}
+
+/// The outcome for one root.
+#[derive(Debug)]
+pub struct RootReport {
+    pub root: Root,
+    pub loaded: LoadedRoot,
+    pub readiness: Readiness,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Readiness of a loaded root.
+pub fn readiness_of(root: &Root, loaded: &LoadedRoot, config: &Config) -> Readiness {
+    assess(&loaded.docs, &config.readiness, &loaded.unreadable, &|k: DocKind| {
+        root.file_display(k)
+    })
+}
+
+/// Load, assess and check one root.
+pub fn check_root(root: Root, config: &Config, selection: &Selection) -> RootReport {
+    let loaded = load_root(&root);
+    let readiness = readiness_of(&root, &loaded, config);
+    let diagnostics = run_rules(&root, &loaded, &readiness, config, selection);
+    RootReport {
+        root,
+        loaded,
+        readiness,
+        diagnostics,
+    }
+}
+
+/// Run every selected rule over a loaded root.
+pub fn run_rules(
+    root: &Root,
+    loaded: &LoadedRoot,
+    readiness: &Readiness,
+    config: &Config,
+    selection: &Selection,
+) -> Vec<Diagnostic> {
+    let ctx = Context::new(
+        root,
+        &loaded.docs,
+        config,
+        readiness,
+        &loaded.unreadable,
+        &loaded.problems,
+    );
+    let mut out = Vec::new();
+    for rule in rules::all() {
+        let meta = rule.meta();
+        if !selection.allows(config, meta.code) {
+            continue;
+        }
+        let mut found = Vec::new();
+        rule.check(&ctx, &mut found);
+        for mut d in found {
+            let Some(sev) = effective_severity(config, d.code, d.severity) else {
+                continue;
+            };
+            // A rule may lower its own default for a case (e.g. a missing ACTIVE_SPEC); an
+            // explicit override from mesh.toml always wins.
+            let overridden = config.rules.severity.iter().any(|o| o.selector.matches(d.code));
+            if overridden {
+                d.severity = sev;
+            }
+            d.root = Some(root.display.clone());
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Check every root in parallel; reports come back in root order.
+pub fn check_roots(roots: Vec<Root>, config: &Config, selection: &Selection) -> Vec<RootReport> {
+    roots
+        .into_par_iter()
+        .map(|r| check_root(r, config, selection))
+        .collect()
+}
+
+/// Convenience: everything under `base` with its mesh.toml.
+pub fn check_dir(base: &Path, config: &Config, selection: &Selection, discover: bool) -> Result<Vec<RootReport>, crate::load::RootsError> {
+    let roots = crate::load::roots(base, config, discover)?;
+    Ok(check_roots(roots, config, selection))
+}

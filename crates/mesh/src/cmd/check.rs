@@ -1,0 +1,104 @@
+//! `mesh check`: run the rules over every document root and report.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mesh_check::diagnostic::{Diagnostic, Severity};
+use mesh_check::emit::{self, SarifOptions, Summary};
+use mesh_check::engine::{self, Selection};
+use mesh_check::rules;
+
+use crate::env::{self, ColorChoice};
+use crate::output;
+use crate::project::Project;
+
+/// Check the documents against the rules (`mesh rules` lists them).
+///
+/// Exit status: 0 no error-severity finding, 1 at least one error, 2 usage, configuration or
+/// internal error (nothing could be judged).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  mesh check                         # ./docs (or the roots in mesh.toml)\n  mesh check --format sarif > mesh.sarif\n  mesh check --select DOC,DEC --ignore DOC004\n  mesh check --discover              # every folder holding a SPEC.md")]
+pub struct Args {
+    /// Project directory (holding docs/ or mesh.toml), or a document folder itself.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Only these rules: comma-separated codes or prefixes (DOC,DEC002).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules: comma-separated codes or prefixes.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Also check every folder below DIR that holds a SPEC.md.
+    #[arg(long)]
+    pub discover: bool,
+    /// Colour for human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let project = Project::open(&args.dir, args.discover)?;
+    for code in args.select.iter().chain(&args.ignore) {
+        let c = code.trim().to_ascii_uppercase();
+        if !rules::metas().iter().any(|m| m.code.starts_with(&c)) {
+            anyhow::bail!("no rule code starts with `{code}`; run `mesh rules` to list them");
+        }
+    }
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    let reports = engine::check_roots(project.roots.clone(), &project.config, &selection);
+    if reports.iter().all(|r| r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty()) {
+        let looked: Vec<&str> = project.roots.iter().map(|r| r.display.as_str()).collect();
+        anyhow::bail!(
+            "no documents found (looked in {}); run `mesh init` to scaffold them, or pass the project directory",
+            if looked.is_empty() { "nothing".to_string() } else { looked.join(", ") }
+        );
+    }
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut files = 0;
+    let mut sources: HashMap<String, String> = HashMap::new();
+    let want_sources = args.format == Format::Human;
+    let mut roots = Vec::new();
+    for r in reports {
+        if r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty() {
+            continue;
+        }
+        roots.push(r.root.display.clone());
+        files += r.loaded.files;
+        if want_sources && !r.diagnostics.is_empty() {
+            for d in r.loaded.docs.docs {
+                sources.insert(d.path, d.text);
+            }
+        }
+        diags.extend(r.diagnostics);
+    }
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let descriptors: Vec<_> = rules::metas().iter().map(|m| m.descriptor()).collect();
+    let text = match args.format {
+        Format::Human => {
+            let mut s = emit::human(&diags, &sources, env::use_color(args.color));
+            if roots.len() > 1 {
+                s.push_str(&format!("Checked {} roots, {} files.\n", roots.len(), files));
+            }
+            s
+        }
+        Format::Json => emit::json(&diags, &Summary::from_diagnostics(&diags, files, roots)),
+        Format::Sarif => emit::sarif(&diags, &descriptors, &SarifOptions { tool_version: env!("CARGO_PKG_VERSION").to_string(), ..SarifOptions::default() }),
+        Format::Github => emit::github(&diags, &descriptors),
+    };
+    output::print(&text)?;
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

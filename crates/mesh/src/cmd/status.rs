@@ -1,0 +1,176 @@
+//! `mesh status`: readiness per document, the mode, the pipeline and the one next step.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mesh_check::engine;
+use mesh_check::load::load_root;
+use mesh_check::pipeline::{self, Facts, Stage, State};
+use mesh_check::readiness::{Mode, Readiness};
+use serde_json::json;
+
+use crate::output;
+use crate::project::Project;
+
+/// Show readiness per document (score, threshold, what is unfilled and where), the mode
+/// (PRE_INIT, BOOTSTRAP, EXECUTION), the pipeline stages and the one next step.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  mesh status\n  mesh status --format json | jq .mode\n  mesh status --all            # list every unfilled item, not the first five per document")]
+pub struct Args {
+    /// Project directory (holding docs/ or mesh.toml), or a document folder itself.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// List every unfilled item (human output shows five per document).
+    #[arg(long)]
+    pub all: bool,
+    /// Also include every folder below DIR that holds a SPEC.md.
+    #[arg(long)]
+    pub discover: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Everything `status` reports for one root.
+pub struct RootStatus {
+    pub root: String,
+    pub readiness: Readiness,
+    pub stages: Vec<Stage>,
+    pub next: String,
+}
+
+/// The one next step for a root.
+pub fn next_step(readiness: &Readiness, stages: &[Stage]) -> String {
+    match readiness.mode {
+        Mode::PreInit => "run `mesh init` to scaffold the documents".into(),
+        Mode::Bootstrap => {
+            let worst = readiness
+                .documents
+                .iter()
+                .filter(|d| d.threshold.is_some() && !d.ready)
+                .min_by_key(|d| (d.exists, d.score));
+            match worst {
+                Some(d) if !d.exists => format!("create {} (`mesh init` writes only missing files)", d.path),
+                Some(d) => match d.unfilled.first() {
+                    Some(u) => format!(
+                        "fill {} (score {} < {}): line {}: {} — {}",
+                        d.path,
+                        d.score,
+                        d.threshold.unwrap_or(0),
+                        u.line,
+                        u.reason.as_str(),
+                        u.text
+                    ),
+                    None => format!("add content to {} (score {})", d.path, d.score),
+                },
+                None => "fill the documents below their threshold".into(),
+            }
+        }
+        Mode::Execution => {
+            let first_bad = stages.iter().skip(1).find(|s| s.state != State::Green);
+            match first_bad {
+                Some(s) => format!("{}: {}", s.name, s.reason),
+                None => "everything is green: `mesh ship`".into(),
+            }
+        }
+    }
+}
+
+pub fn collect(project: &Project) -> Vec<RootStatus> {
+    project
+        .roots
+        .iter()
+        .map(|root| {
+            let loaded = load_root(root);
+            let readiness = engine::readiness_of(root, &loaded, &project.config);
+            let facts = Facts::default();
+            let stages = pipeline::stages(&readiness, &facts);
+            let next = next_step(&readiness, &stages);
+            RootStatus {
+                root: root.display.clone(),
+                readiness,
+                stages,
+                next,
+            }
+        })
+        .collect()
+}
+
+fn root_json(s: &RootStatus) -> serde_json::Value {
+    json!({
+        "root": s.root,
+        "mode": s.readiness.mode,
+        "documents": s.readiness.documents.iter().map(|d| json!({
+            "kind": d.kind,
+            "path": d.path,
+            "exists": d.exists,
+            "score": d.score,
+            "threshold": d.threshold,
+            "ready": d.ready,
+            "unfilled": d.unfilled.iter().map(|u| json!({"line": u.line, "text": u.text, "reason": u.reason.as_str()})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "stages": s.stages,
+        "next": s.next,
+    })
+}
+
+fn human(s: &RootStatus, all: bool) -> String {
+    let mut out = format!("{}  mode {}\n", s.root, s.readiness.mode.as_str());
+    for d in &s.readiness.documents {
+        let th = d.threshold.map(|t| format!("/{t:<3}")).unwrap_or_else(|| "    ".into());
+        let state = if !d.exists {
+            "missing"
+        } else if d.threshold.is_none() {
+            ""
+        } else if d.ready {
+            "ready"
+        } else {
+            "NOT READY"
+        };
+        out.push_str(&format!("  {:<13} {:>3}{} {:<9} {} unfilled\n", d.kind.as_str(), d.score, th, state, d.unfilled.len()));
+        if d.threshold.is_some() && !d.ready {
+            let limit = if all { usize::MAX } else { 5 };
+            for u in d.unfilled.iter().take(limit) {
+                out.push_str(&format!("      {}:{}  {:<15} {}\n", d.path, u.line, u.reason.as_str(), u.text));
+            }
+            if d.unfilled.len() > limit {
+                out.push_str(&format!("      … {} more (`mesh status --all`)\n", d.unfilled.len() - limit));
+            }
+        }
+    }
+    let pipe: Vec<String> = s.stages.iter().map(|st| format!("{} {}", st.name, st.state.as_str())).collect();
+    out.push_str(&format!("  pipeline: {}\n", pipe.join(" → ")));
+    for st in &s.stages {
+        out.push_str(&format!("    {:<9} {:<6} {}\n", st.name, st.state.as_str(), st.reason));
+    }
+    out.push_str(&format!("  next: {}\n", s.next));
+    out
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let project = Project::open(&args.dir, args.discover)?;
+    let statuses = collect(&project);
+    let text = match args.format {
+        Format::Json => {
+            let mut v = match statuses.first() {
+                Some(s) => root_json(s),
+                None => json!({"mode": Mode::PreInit, "documents": [], "stages": [], "next": "run `mesh init`"}),
+            };
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("schema_version".into(), json!(1));
+                if statuses.len() > 1 {
+                    obj.insert("roots".into(), json!(statuses.iter().map(root_json).collect::<Vec<_>>()));
+                }
+            }
+            format!("{}\n", serde_json::to_string_pretty(&v)?)
+        }
+        Format::Human => statuses.iter().map(|s| human(s, args.all)).collect::<Vec<_>>().join("\n"),
+    };
+    output::print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
