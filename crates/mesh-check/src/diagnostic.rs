@@ -31,6 +31,7 @@ pub struct Location {
     pub column: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_line: Option<u32>,
+    /// Exclusive: the column just past the last character of the range (as in SARIF and LSP).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_column: Option<u32>,
     #[serde(skip)]

@@ -5,8 +5,8 @@
 //! whose only content is its nested bullets is a container, not a unit), every table row, every
 //! paragraph and every fenced block inside a section. Not units: headings, block quotes (template
 //! guidance), HTML comments (the stub marker among them), rules, bold labels such as
-//! `**Core Entities**:`, the `**Author**` header line, the `*Template version*` line, and the
-//! whole generation-16 `## LLM Prompt` preamble.
+//! `**Core Entities**:`, the `**Author**` header line, the `*Template version*` line, the
+//! SPEC's fixed `## Change Policy` text, and the whole generation-16 `## LLM Prompt` preamble.
 //!
 //! A unit is **unfilled** when it holds a `{{placeholder}}`, an option list `[A | B]`, a bracket
 //! hint `[Name, purpose]`, a `TODO:` token, or is an empty item. A section whose whole subtree has
@@ -31,7 +31,7 @@ use mesh_docs::decision::RowKind;
 use mesh_docs::document::bold_label;
 use mesh_docs::inline::{self, MarkerKind};
 use mesh_docs::markdown::{Block, ListItem, Span, normalize_title};
-use mesh_docs::{DocKind, DocSet, Document};
+use mesh_docs::{DecisionLog, DocKind, DocSet, Document};
 
 use crate::config::ReadinessConfig;
 
@@ -232,7 +232,12 @@ pub fn score_units(doc: &Document) -> (usize, Vec<Unfilled>) {
         filled: 0,
         unfilled: Vec::new(),
     };
-    let sections: Vec<usize> = doc.content_sections().map(|(i, _)| i).collect();
+    // The Change Policy is fixed text every SPEC carries; it is neither content nor unfilled.
+    let sections: Vec<usize> = doc
+        .content_sections()
+        .filter(|(_, s)| !normalize_title(&s.title).starts_with("change policy"))
+        .map(|(i, _)| i)
+        .collect();
     let mut units_in = vec![0usize; doc.md.sections.len()];
     for &i in &sections {
         let sec = &doc.md.sections[i];
@@ -340,11 +345,7 @@ pub fn score_decisions(doc: &Document, docs: &DocSet) -> (u8, usize, Vec<Unfille
                 });
                 continue;
             }
-            let is_init = row
-                .kind_of_decision
-                .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case("INIT"));
-            if is_init || row.decision.trim().is_empty() {
+            if DecisionLog::is_init(row) || row.decision.trim().is_empty() {
                 continue;
             }
             real += 1;

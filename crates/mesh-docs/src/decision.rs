@@ -189,13 +189,26 @@ impl DecisionLog {
         if !log.columns.contains(&Column::Id) {
             log.problems.push((table.span, "the decision table has no ID column".into()));
         }
-        for row in &table.rows {
+        let mut rows: Vec<&crate::markdown::Row> = table.rows.iter().collect();
+        // Rows the original tool appended below the anchor comment form header-less tables
+        // right after it; they belong to the same log.
+        rows.extend(continuation_rows(doc, table));
+        for row in rows {
             if row.cells.iter().all(|c| c.text.is_empty()) {
                 continue;
             }
             log.rows.push(parse_row(&log.columns, row.span, &row.cells));
         }
         log
+    }
+
+    /// Whether `row` is the scaffold's INIT row (type INIT, or the template's first row).
+    pub fn is_init(row: &Decision) -> bool {
+        if row.kind_of_decision.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("INIT")) {
+            return true;
+        }
+        let d = row.decision.to_ascii_lowercase();
+        (d.contains("initialized from") || d.contains("initialised from")) && d.contains("template")
     }
 
     pub fn get(&self, id: &str) -> Option<&Decision> {
@@ -220,6 +233,24 @@ impl DecisionLog {
             .find(|d| d.supersedes.iter().any(|s| s == id))
             .map(|d| d.id.as_str())
     }
+}
+
+/// Header-less tables (and comments) directly after `table` in the same section.
+fn continuation_rows<'d>(doc: &'d Document, table: &Table) -> Vec<&'d crate::markdown::Row> {
+    let mut out = Vec::new();
+    for sec in &doc.md.sections {
+        let Some(pos) = sec.blocks.iter().position(|b| matches!(b, Block::Table(t) if t.span == table.span)) else {
+            continue;
+        };
+        for b in &sec.blocks[pos + 1..] {
+            match b {
+                Block::Comment(_) => {}
+                Block::Table(t) if t.header.is_none() => out.extend(t.rows.iter()),
+                _ => break,
+            }
+        }
+    }
+    out
 }
 
 fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
@@ -316,10 +347,11 @@ mod tests {
 
     #[test]
     fn layouts_by_header() {
-        let text = "## Records\n| ID | Date | Type | Decision | Rationale | Scope | Task | Status |\n|---|---|---|---|---|---|---|---|\n| 001 | 2026-01-01 | INIT | Start | - | all | - | ✅ |\n| 002 | 2026-01-02 | ARCH | Use Postgres. Supersedes 001 | scale | data | T-1 | ACCEPTED |\n| KICKBACK | 1700000000 | T-9 | WORKER | tests fail | ❌ |\n| 003 | x | y |\n<!-- ATOMIC_MESH_APPEND_DECISIONS_BELOW -->\n";
+        let text = "## Records\n| ID | Date | Type | Decision | Rationale | Scope | Task | Status |\n|---|---|---|---|---|---|---|---|\n| 001 | 2026-01-01 | INIT | Start | - | all | - | ✅ |\n| 002 | 2026-01-02 | ARCH | Use Postgres. Supersedes 001 | scale | data | T-1 | ACCEPTED |\n| KICKBACK | 1700000000 | T-9 | WORKER | tests fail | ❌ |\n| 003 | x | y |\n<!-- ATOMIC_MESH_APPEND_DECISIONS_BELOW -->\n| 1700000001 | 2026-01-03 | OPS | Appended | r | ops | - | ✅ |\n";
         let doc = Document::parse(DocKind::DecisionLog, "DECISION_LOG.md", text);
         let log = DecisionLog::from_document(&doc);
-        assert_eq!(log.rows.len(), 4);
+        assert_eq!(log.rows.len(), 5);
+        assert_eq!(log.rows[4].id, "1700000001");
         assert_eq!(log.rows[1].status, Status::Active);
         assert_eq!(log.rows[1].supersedes, vec!["001"]);
         assert_eq!(log.successor_of("001"), Some("002"));

@@ -145,7 +145,9 @@ fn bracket(text: &str, open: usize) -> Option<(usize, Option<MarkerKind>)> {
         || prev == Some(b']')
         || inner.starts_with('^');
     let is_box = matches!(inner, " " | "x" | "X" | "");
-    if is_link || is_box {
+    // `psycopg[binary]`, `items[0]`: brackets glued to a word are code, not markers.
+    let glued = prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == b'_');
+    if is_link || is_box || glued {
         return Some((end, None));
     }
     let trimmed = inner.trim();
@@ -169,6 +171,10 @@ fn bracket(text: &str, open: usize) -> Option<(usize, Option<MarkerKind>)> {
 fn looks_like_hint(inner: &str) -> bool {
     let lower = inner.to_ascii_lowercase();
     if lower.starts_with("e.g") || lower.starts_with("eg ") || lower.starts_with("describe") {
+        return true;
+    }
+    // `[1:N, N:M, etc.]`, `[localStorage, httpOnly cookie, etc.]`: a list of examples.
+    if lower.contains("etc.") || lower.ends_with("etc") || lower.contains(", ...") || lower.contains("…") {
         return true;
     }
     if inner.chars().all(|c| c.is_ascii_digit()) {
@@ -234,6 +240,9 @@ mod tests {
         assert_eq!(kinds("`[A | B]` in code"), vec![]);
         assert_eq!(kinds("TODO: write this"), vec![Todo]);
         assert_eq!(kinds("a TODOS: list"), vec![]);
+        assert_eq!(kinds("- [ ] Entity1 → Entity2: [1:N, N:M, etc.]"), vec![Hint]);
+        assert_eq!(kinds("Token storage: [localStorage, httpOnly cookie, etc.]"), vec![Hint]);
+        assert_eq!(kinds("psycopg[binary]>=3.1 and celery[redis]"), vec![]);
     }
 
     #[test]

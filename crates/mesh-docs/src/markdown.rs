@@ -578,7 +578,7 @@ impl<'a> Parser<'a> {
         if trimmed.starts_with("<!--") {
             return self.comment();
         }
-        if trimmed.starts_with('|') {
+        if trimmed.starts_with('|') || self.pipeless_table_at(self.pos) {
             return self.table();
         }
         if trimmed.starts_with('>') {
@@ -670,12 +670,31 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// A table written without outer pipes: `a | b` followed by a delimiter row `---|---`.
+    fn pipeless_table_at(&self, pos: usize) -> bool {
+        let (Some(l), Some(next)) = (self.lines.get(pos), self.lines.get(pos + 1)) else {
+            return false;
+        };
+        if !l.text.contains('|') {
+            return false;
+        }
+        let cells = split_row(next);
+        cells.len() >= 2 && is_delimiter_row(&cells)
+    }
+
     fn table(&mut self) -> Block {
         let first = self.lines[self.pos];
+        let piped = strip_indent(first.text).starts_with('|');
         let mut raw_rows = Vec::new();
         while self.pos < self.lines.len() {
             let l = self.lines[self.pos];
-            if !strip_indent(l.text).starts_with('|') {
+            let t = strip_indent(l.text);
+            let row_like = if piped {
+                t.starts_with('|')
+            } else {
+                !t.is_empty() && t.contains('|') && heading(t).is_none()
+            };
+            if !row_like {
                 break;
             }
             raw_rows.push(Row {
@@ -748,6 +767,7 @@ impl<'a> Parser<'a> {
             }
             if !lines.is_empty()
                 && (heading(t).is_some()
+                    || self.pipeless_table_at(self.pos)
                     || fence_open(t).is_some()
                     || t.starts_with("<!--")
                     || t.starts_with('|')
@@ -969,6 +989,16 @@ mod tests {
         assert!(matches!(&blocks[1], Block::Fence(f) if f.content == "# not a heading"));
         assert!(matches!(&blocks[2], Block::Comment(c) if c.text == "multi"));
         assert!(matches!(&blocks[3], Block::Paragraph(p) if p.text() == "after"));
+    }
+
+    #[test]
+    fn pipeless_table() {
+        let md = Markdown::parse("## F\nLibrary | Reason\n--- | ---\nmoment | big\n\nafter\n");
+        let Block::Table(t) = &md.sections[1].blocks[0] else {
+            panic!("expected table")
+        };
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].cells[0].text, "moment");
     }
 
     #[test]

@@ -50,6 +50,8 @@ fn ecosystem_of(title: &str, info: &str) -> &'static str {
         "npm"
     } else if s.contains("cargo") || s.contains("rust") || s.contains("crate") || s.contains("toml") {
         "cargo"
+    } else if s.contains("composer") || s.contains("php") {
+        "composer"
     } else if s.contains("go ") || s.ends_with(" go") || s.contains("golang") || s.contains("go modules") {
         "go"
     } else {
@@ -70,6 +72,17 @@ pub fn requirement_name(req: &str) -> String {
         .unwrap_or(body.len());
     let name = &body[..end];
     if scoped { format!("@{name}") } else { name.to_string() }
+}
+
+/// The package names in a FORBIDDEN cell: `mapbox-gl (v2 and later)` → `mapbox-gl`,
+/// `big.js / decimal.js for amounts` → `big.js`, `decimal.js`.
+pub fn forbidden_names(cell: &str) -> Vec<String> {
+    cell.split(" / ")
+        .flat_map(|p| p.split(','))
+        .filter_map(|part| part.split_whitespace().next())
+        .map(|n| n.trim_matches(['`', '*', '(', ')']).to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 impl TechStack {
@@ -111,12 +124,16 @@ impl TechStack {
                     let Some(lc) = lc else { continue };
                     for row in &t.rows {
                         let Some(l) = row.cell(lc).filter(|c| !c.text.is_empty() && !inline::is_unfilled(&c.text)) else { continue };
-                        ts.forbidden.push(Forbidden {
-                            library: inline::plain(&l.text),
-                            reason: rc.and_then(|c| row.cell(c)).map(|c| inline::plain(&c.text)).unwrap_or_default(),
-                            alternative: ac.and_then(|c| row.cell(c)).map(|c| inline::plain(&c.text)).filter(|s| !s.is_empty()),
-                            span: row.span,
-                        });
+                        let reason = rc.and_then(|c| row.cell(c)).map(|c| inline::plain(&c.text)).unwrap_or_default();
+                        let alternative = ac.and_then(|c| row.cell(c)).map(|c| inline::plain(&c.text)).filter(|s| !s.is_empty());
+                        for library in forbidden_names(&inline::plain(&l.text)) {
+                            ts.forbidden.push(Forbidden {
+                                library,
+                                reason: reason.clone(),
+                                alternative: alternative.clone(),
+                                span: row.span,
+                            });
+                        }
                     }
                 } else if let (Some(cc), Some(ch)) = (t.column(|h| h == "component" || h == "area"), t.column(|h| h == "choice" || h == "technology")) {
                     let vc = t.column(|h| h.contains("version"));
@@ -153,5 +170,7 @@ mod tests {
         assert_eq!(names, vec![("python", "fastapi"), ("python", "uvicorn"), ("npm", "@tanstack/query")]);
         assert_eq!(ts.approved[1].span.line, 5);
         assert_eq!(ts.forbidden[0].alternative.as_deref(), Some("httpx"));
+        assert_eq!(forbidden_names("big.js / decimal.js for amounts"), vec!["big.js", "decimal.js"]);
+        assert_eq!(forbidden_names("@babel/core (v6)"), vec!["@babel/core"]);
     }
 }
