@@ -5,7 +5,6 @@ mod cmd;
 mod env;
 mod output;
 mod project;
-mod write;
 
 use std::process::ExitCode;
 

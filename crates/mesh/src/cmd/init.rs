@@ -10,7 +10,7 @@ use mesh_docs::templates::{self, Generation, Values};
 
 use crate::env;
 use crate::output;
-use crate::write::{backup_path, write_atomic};
+use mesh_service::fsio::{backup_path, write_atomic};
 
 /// Scaffold docs/ (PRD, SPEC, ACTIVE_SPEC, DECISION_LOG, TECH_STACK, INBOX) and mesh.toml.
 ///

@@ -1,0 +1,8 @@
+//! The one service layer. The CLI, the REST API and the MCP tools call these functions and get
+//! the same types back; handlers stay thin and hold no business logic.
+//!
+//! Operations work on a project directory (documents on disk) and, where needed, the task store.
+//! Pure logic lives in the inner crates (mesh-docs, mesh-check); this crate adds the I/O:
+//! reading, locking, atomic writes.
+
+pub mod fsio;
