@@ -90,8 +90,8 @@ pub struct DocsConfig {
     /// Document roots relative to the checked directory, normalised (`./` and trailing `/`
     /// removed, `/` separators). Default `["docs"]`.
     pub roots: Vec<String>,
-    /// Whether to also discover further document roots below the checked directory.
-    /// Default `true`.
+    /// Whether to also discover further document roots (folders holding a SPEC.md) below the
+    /// checked directory, as `--discover` does. Default `false`.
     pub discover: bool,
 }
 
@@ -673,6 +673,7 @@ impl Config {
             None => defaults.docs.roots,
             Some(list) => {
                 let span = list.span();
+                let written = list.get_ref().len();
                 let mut roots: Vec<String> = Vec::new();
                 for root in list.into_inner() {
                     let Some(path) = v.relative_path("docs.roots", &root) else {
@@ -688,7 +689,8 @@ impl Config {
                         roots.push(path);
                     }
                 }
-                if roots.is_empty() && !discover {
+                // Only an empty list is reported here; rejected entries have their own error.
+                if written == 0 && !discover {
                     v.invalid(
                         span,
                         "docs.roots is empty and discover = false, so there is nothing to check"

@@ -319,7 +319,9 @@ fn roots_must_be_relative_unique_and_present() {
     assert_at(&e, ConfigErrorKind::InvalidValue, 2, 18);
     let e = err("[docs]\nroots = []\ndiscover = false\n");
     assert_at(&e, ConfigErrorKind::InvalidValue, 2, 9);
-    let c = Config::parse("[docs]\nroots = []\n", "mesh.toml").unwrap();
+    let e = err("[docs]\nroots = []\n");
+    assert_at(&e, ConfigErrorKind::InvalidValue, 2, 9);
+    let c = Config::parse("[docs]\nroots = []\ndiscover = true\n", "mesh.toml").unwrap();
     assert!(
         c.docs.roots.is_empty() && c.docs.discover,
         "discovery alone is allowed"
