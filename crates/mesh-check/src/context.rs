@@ -8,8 +8,8 @@ use mesh_docs::{DocKind, DocSet, Document};
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Location};
-use crate::rules::{Occurrence, occurrences};
 use crate::readiness::Readiness;
+use crate::rules::{Occurrence, occurrences};
 
 /// A document root as found on disk.
 #[derive(Debug, Clone)]
@@ -100,7 +100,11 @@ impl<'a> Context<'a> {
             .fields()
             .iter()
             .filter_map(|(_, _, f)| *f)
-            .any(|f| f.value.is_none() && f.span.start <= offset && offset < f.span.end.max(f.span.start + 1))
+            .any(|f| {
+                f.value.is_none()
+                    && f.span.start <= offset
+                    && offset < f.span.end.max(f.span.start + 1)
+            })
     }
 }
 

@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 /// How serious a finding is. `Error` fails `mesh check` (exit 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -94,7 +96,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(code: &'static str, severity: Severity, location: Location, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        location: Location,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             severity,
@@ -113,12 +120,20 @@ impl Diagnostic {
     }
 
     pub fn with_related(mut self, location: Location, message: impl Into<String>) -> Self {
-        self.related.push(Related { location, message: message.into() });
+        self.related.push(Related {
+            location,
+            message: message.into(),
+        });
         self
     }
 
     /// Stable ordering for output: file, line, column, code.
     pub fn sort_key(&self) -> (&str, u32, u32, &str) {
-        (&self.location.file, self.location.line, self.location.column, self.code)
+        (
+            &self.location.file,
+            self.location.line,
+            self.location.column,
+            self.code,
+        )
     }
 }

@@ -8,7 +8,7 @@ use mesh_docs::DocKind;
 
 use crate::config::Config;
 use crate::context::{Context, Root};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::load::{LoadedRoot, load_root};
 use crate::readiness::{Readiness, assess};
 use crate::rules;
@@ -27,33 +27,11 @@ fn matches(code: &str, pat: &str) -> bool {
 }
 
 impl Selection {
+    /// Whether `code` runs: mesh.toml's `[rules]` first, then the command line's selection.
     fn allows(&self, config: &Config, code: &str) -> bool {
-        let cfg_select = &config.rules.select;
-        if !cfg_select.is_empty() && !cfg_select.iter().any(|s| s.matches(code)) {
-            return false;
-        }
-        if config.rules.ignore.iter().any(|s| s.matches(code)) {
-            return false;
-        }
-        if !self.select.is_empty() && !self.select.iter().any(|s| matches(code, s)) {
-            return false;
-        }
-        !self.ignore.iter().any(|s| matches(code, s))
-    }
-}
-
-/// The severity `code` has after mesh.toml overrides; `None` when turned off. The most specific
-/// (longest) selector wins.
-pub fn effective_severity(config: &Config, code: &str, default: Severity) -> Option<Severity> {
-    let best = config
-        .rules
-        .severity
-        .iter()
-        .filter(|o| o.selector.matches(code))
-        .max_by_key(|o| o.selector.code.len());
-    match best {
-        Some(o) => o.level.severity(),
-        None => Some(default),
+        config.rule_enabled(code)
+            && (self.select.is_empty() || self.select.iter().any(|s| matches(code, s)))
+            && !self.ignore.iter().any(|s| matches(code, s))
     }
 }
 
@@ -68,9 +46,12 @@ pub struct RootReport {
 
 /// Readiness of a loaded root.
 pub fn readiness_of(root: &Root, loaded: &LoadedRoot, config: &Config) -> Readiness {
-    assess(&loaded.docs, &config.readiness, &loaded.unreadable, &|k: DocKind| {
-        root.file_display(k)
-    })
+    assess(
+        &loaded.docs,
+        &config.readiness,
+        &loaded.unreadable,
+        &|k: DocKind| root.file_display(k),
+    )
 }
 
 /// Load, assess and check one root.
@@ -111,12 +92,16 @@ pub fn run_rules(
         let mut found = Vec::new();
         rule.check(&ctx, &mut found);
         for mut d in found {
-            let Some(sev) = effective_severity(config, d.code, d.severity) else {
+            let Some(sev) = config.severity_for(d.code, d.severity) else {
                 continue;
             };
             // A rule may lower its own default for a case (e.g. a missing ACTIVE_SPEC); an
             // explicit override from mesh.toml always wins.
-            let overridden = config.rules.severity.iter().any(|o| o.selector.matches(d.code));
+            let overridden = config
+                .rules
+                .severity
+                .iter()
+                .any(|o| o.selector.matches(d.code));
             if overridden {
                 d.severity = sev;
             }
@@ -136,7 +121,12 @@ pub fn check_roots(roots: Vec<Root>, config: &Config, selection: &Selection) -> 
 }
 
 /// Convenience: everything under `base` with its mesh.toml.
-pub fn check_dir(base: &Path, config: &Config, selection: &Selection, discover: bool) -> Result<Vec<RootReport>, crate::load::RootsError> {
+pub fn check_dir(
+    base: &Path,
+    config: &Config,
+    selection: &Selection,
+    discover: bool,
+) -> Result<Vec<RootReport>, crate::load::RootsError> {
     let roots = crate::load::roots(base, config, discover)?;
     Ok(check_roots(roots, config, selection))
 }

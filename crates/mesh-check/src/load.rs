@@ -69,7 +69,9 @@ pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
         ));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    if let Err(e) = fs::File::open(path).and_then(|f| f.take(MAX_DOC_BYTES + 1).read_to_end(&mut bytes)) {
+    if let Err(e) =
+        fs::File::open(path).and_then(|f| f.take(MAX_DOC_BYTES + 1).read_to_end(&mut bytes))
+    {
         return Err(ReadProblem::Problem(
             format!("cannot read {}: {e}", path.display()),
             "check the file's permissions".into(),
@@ -79,7 +81,10 @@ pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
     if let Some(pos) = bytes.iter().take(64 * 1024).position(|&b| b == 0) {
         let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32;
         return Err(ReadProblem::Problem(
-            format!("{} looks binary (a NUL byte at line {line})", path.display()),
+            format!(
+                "{} looks binary (a NUL byte at line {line})",
+                path.display()
+            ),
             "documents must be UTF-8 Markdown text".into(),
             Some((line, 1)),
         ));
@@ -90,10 +95,20 @@ pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
             let valid = e.utf8_error().valid_up_to();
             let bytes = e.as_bytes();
             let line = 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u32;
-            let line_start = bytes[..valid].iter().rposition(|&b| b == b'\n').map(|p| p + 1).unwrap_or(0);
-            let col = String::from_utf8_lossy(&bytes[line_start..valid]).chars().count() as u32 + 1;
+            let line_start = bytes[..valid]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map(|p| p + 1)
+                .unwrap_or(0);
+            let col = String::from_utf8_lossy(&bytes[line_start..valid])
+                .chars()
+                .count() as u32
+                + 1;
             Err(ReadProblem::Problem(
-                format!("{} is not valid UTF-8 (invalid byte at line {line}, column {col})", path.display()),
+                format!(
+                    "{} is not valid UTF-8 (invalid byte at line {line}, column {col})",
+                    path.display()
+                ),
                 "re-save the file as UTF-8 (for example with `iconv -f latin1 -t utf-8`)".into(),
                 Some((line, col)),
             ))
@@ -135,7 +150,11 @@ pub fn load_root(root: &Root) -> LoadedRoot {
 
 /// Directories never searched for roots.
 fn skip_dir(name: &str) -> bool {
-    name.starts_with('.') || matches!(name, "node_modules" | "target" | "vendor" | "dist" | "build" | "__pycache__")
+    name.starts_with('.')
+        || matches!(
+            name,
+            "node_modules" | "target" | "vendor" | "dist" | "build" | "__pycache__"
+        )
 }
 
 /// Find every folder below `base` that holds a SPEC.md (for `--discover`), sorted.
@@ -190,7 +209,11 @@ pub fn roots(base: &Path, config: &Config, discover_all: bool) -> Result<Vec<Roo
         return Err(RootsError::NotDir(base.display().to_string()));
     }
     let mut dirs: Vec<PathBuf> = Vec::new();
-    let holds_docs = |d: &Path| DocKind::GOVERNED.iter().any(|k| d.join(k.file_name()).exists());
+    let holds_docs = |d: &Path| {
+        DocKind::GOVERNED
+            .iter()
+            .any(|k| d.join(k.file_name()).exists())
+    };
     if discover_all || config.docs.discover {
         dirs.extend(discover(base));
     }

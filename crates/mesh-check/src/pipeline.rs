@@ -50,7 +50,13 @@ pub struct TaskCounts {
 
 impl TaskCounts {
     pub fn total(&self) -> usize {
-        self.pending + self.in_progress + self.reviewing + self.completed + self.blocked + self.failed + self.cancelled
+        self.pending
+            + self.in_progress
+            + self.reviewing
+            + self.completed
+            + self.blocked
+            + self.failed
+            + self.cancelled
     }
     /// Tasks not finished (pending, running, in review, blocked).
     pub fn open(&self) -> usize {
@@ -89,39 +95,95 @@ pub fn stages(readiness: &Readiness, facts: &Facts) -> Vec<Stage> {
         .collect();
     out.push(match readiness.mode {
         Mode::PreInit => stage("Context", State::Red, "no documents: run `mesh init`"),
-        Mode::Bootstrap => stage("Context", State::Yellow, format!("BOOTSTRAP: below threshold: {}", below.join(", "))),
-        Mode::Execution => stage("Context", State::Green, "EXECUTION: every governed document is ready"),
+        Mode::Bootstrap => stage(
+            "Context",
+            State::Yellow,
+            format!("BOOTSTRAP: below threshold: {}", below.join(", ")),
+        ),
+        Mode::Execution => stage(
+            "Context",
+            State::Green,
+            "EXECUTION: every governed document is ready",
+        ),
     });
     out.push(match facts.tasks {
-        None => stage("Plan", State::Gray, "no task store yet: run `mesh plan draft` and `mesh plan accept`"),
-        Some(t) if t.total() == 0 => stage("Plan", State::Red, "no tasks: run `mesh plan draft` and `mesh plan accept`"),
-        Some(t) if t.open() == 0 => stage("Plan", State::Yellow, format!("all {} tasks finished", t.total())),
-        Some(t) => stage("Plan", State::Green, format!("{} tasks queued or open", t.open())),
+        None => stage(
+            "Plan",
+            State::Gray,
+            "no task store yet: run `mesh plan draft` and `mesh plan accept`",
+        ),
+        Some(t) if t.total() == 0 => stage(
+            "Plan",
+            State::Red,
+            "no tasks: run `mesh plan draft` and `mesh plan accept`",
+        ),
+        Some(t) if t.open() == 0 => stage(
+            "Plan",
+            State::Yellow,
+            format!("all {} tasks finished", t.total()),
+        ),
+        Some(t) => stage(
+            "Plan",
+            State::Green,
+            format!("{} tasks queued or open", t.open()),
+        ),
     });
     out.push(match facts.tasks {
         None => stage("Work", State::Gray, "no task store yet"),
-        Some(t) if t.in_progress + t.reviewing > 0 => stage("Work", State::Green, format!("{} running, {} in review", t.in_progress, t.reviewing)),
-        Some(t) if t.pending > 0 => stage("Work", State::Yellow, format!("{} queued, none running", t.pending)),
-        Some(t) if t.blocked > 0 => stage("Work", State::Red, format!("only blocked tasks ({})", t.blocked)),
+        Some(t) if t.in_progress + t.reviewing > 0 => stage(
+            "Work",
+            State::Green,
+            format!("{} running, {} in review", t.in_progress, t.reviewing),
+        ),
+        Some(t) if t.pending > 0 => stage(
+            "Work",
+            State::Yellow,
+            format!("{} queued, none running", t.pending),
+        ),
+        Some(t) if t.blocked > 0 => stage(
+            "Work",
+            State::Red,
+            format!("only blocked tasks ({})", t.blocked),
+        ),
         Some(_) => stage("Work", State::Gray, "nothing to work on"),
     });
     out.push(match facts.optimized {
         None => stage("Optimize", State::Gray, "no reviewed task yet"),
-        Some(true) => stage("Optimize", State::Green, "the reviewed task carries simplification evidence or a waiver"),
-        Some(false) => stage("Optimize", State::Red, "the reviewed task has no simplification evidence or waiver"),
+        Some(true) => stage(
+            "Optimize",
+            State::Green,
+            "the reviewed task carries simplification evidence or a waiver",
+        ),
+        Some(false) => stage(
+            "Optimize",
+            State::Red,
+            "the reviewed task has no simplification evidence or waiver",
+        ),
     });
     let verify = match facts.unverified_high_risk {
         None => stage("Verify", State::Gray, "no verification data yet"),
         Some(0) => stage("Verify", State::Green, "no HIGH-risk task is unverified"),
-        Some(n) => stage("Verify", State::Red, format!("{n} HIGH-risk task(s) unverified")),
+        Some(n) => stage(
+            "Verify",
+            State::Red,
+            format!("{n} HIGH-risk task(s) unverified"),
+        ),
     };
     let verify_state = verify.state;
     out.push(verify);
     out.push(match (verify_state, facts.tree_clean) {
         (State::Red, _) => stage("Ship", State::Red, "Verify is red"),
-        (_, None) => stage("Ship", State::Gray, "not a git repository or tree state unknown"),
+        (_, None) => stage(
+            "Ship",
+            State::Gray,
+            "not a git repository or tree state unknown",
+        ),
         (State::Green, Some(true)) => stage("Ship", State::Green, "tree clean and Verify green"),
-        (_, Some(false)) => stage("Ship", State::Yellow, "working tree has uncommitted changes"),
+        (_, Some(false)) => stage(
+            "Ship",
+            State::Yellow,
+            "working tree has uncommitted changes",
+        ),
         (_, Some(true)) => stage("Ship", State::Gray, "tree clean; Verify has no data yet"),
     });
     out

@@ -142,7 +142,10 @@ fn required(kind: DocKind) -> &'static [(&'static [&'static str], &'static str)]
             (&["user stories", "stories", "requirements"], "User Stories"),
         ],
         DocKind::Spec => &[
-            (&["hydration contract"], "Hydration Contract (for ACTIVE_SPEC)"),
+            (
+                &["hydration contract"],
+                "Hydration Contract (for ACTIVE_SPEC)",
+            ),
             (&["data model", "data", "storage"], "Data Model"),
             (&["api", "interfaces", "interface", "endpoints"], "API"),
             (&["security"], "Security"),
@@ -156,7 +159,8 @@ pub fn missing_sections(doc: &Document) -> Vec<&'static str> {
     required(doc.kind)
         .iter()
         .filter(|(prefixes, _)| {
-            doc.find_section(|t| prefixes.iter().any(|p| t.starts_with(p))).is_none()
+            doc.find_section(|t| prefixes.iter().any(|p| t.starts_with(p)))
+                .is_none()
         })
         .map(|(_, name)| *name)
         .collect()
@@ -266,7 +270,9 @@ pub fn score_units(doc: &Document) -> (usize, Vec<Unfilled>) {
                     }
                     let text = p.text();
                     let t = text.trim();
-                    if t.contains("**Author**") || t.trim_matches(['*', '_']).starts_with("Template version:") {
+                    if t.contains("**Author**")
+                        || t.trim_matches(['*', '_']).starts_with("Template version:")
+                    {
                         continue;
                     }
                     c.unit(&text, p.span);
@@ -288,7 +294,9 @@ pub fn score_units(doc: &Document) -> (usize, Vec<Unfilled>) {
             continue;
         }
         let sub = doc.md.subtree(i);
-        let total: usize = (i..i + sub.len()).map(|j| units_in.get(j).copied().unwrap_or(0)).sum();
+        let total: usize = (i..i + sub.len())
+            .map(|j| units_in.get(j).copied().unwrap_or(0))
+            .sum();
         if total == 0 {
             let sec = &doc.md.sections[i];
             // The document title (level 1) with subsections is not a content section itself.
@@ -335,7 +343,12 @@ pub fn score_decisions(doc: &Document, docs: &DocSet) -> (u8, usize, Vec<Unfille
             if row.row != RowKind::Decision {
                 continue;
             }
-            let whole: String = row.cells.iter().map(|(_, c)| c.text.as_str()).collect::<Vec<_>>().join(" | ");
+            let whole: String = row
+                .cells
+                .iter()
+                .map(|(_, c)| c.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ");
             if let Some(m) = inline::markers(&whole).first() {
                 unfilled.push(Unfilled {
                     line: row.span.line,
@@ -402,7 +415,11 @@ pub fn assess(
                     } else {
                         format!("{} does not exist", kind.file_name())
                     },
-                    reason: if bad { Reason::Unreadable } else { Reason::MissingDocument },
+                    reason: if bad {
+                        Reason::Unreadable
+                    } else {
+                        Reason::MissingDocument
+                    },
                     span: Span::default(),
                 }],
             });

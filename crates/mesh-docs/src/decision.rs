@@ -68,13 +68,29 @@ impl Status {
     /// Symbols (✅ 🔄 ❌) and words (ACTIVE, ACCEPTED, PROPOSED, SUPERSEDED, REVERTED, …).
     pub fn parse(s: &str) -> Status {
         let t = s.trim().to_lowercase();
-        if t.contains('✅') || t.contains("active") || t.contains("accepted") || t.contains("approved") || t.contains("done") || t.contains("adopted") {
+        if t.contains('✅')
+            || t.contains("active")
+            || t.contains("accepted")
+            || t.contains("approved")
+            || t.contains("done")
+            || t.contains("adopted")
+        {
             Status::Active
         } else if t.contains('🔄') || t.contains("supersed") || t.contains("replaced") {
             Status::Superseded
-        } else if t.contains('❌') || t.contains("revert") || t.contains("rejected") || t.contains("withdrawn") || t.contains("deprecated") {
+        } else if t.contains('❌')
+            || t.contains("revert")
+            || t.contains("rejected")
+            || t.contains("withdrawn")
+            || t.contains("deprecated")
+        {
             Status::Reverted
-        } else if t.contains("propos") || t.contains("draft") || t.contains("pending") || t.contains('📝') || t.contains('⏳') {
+        } else if t.contains("propos")
+            || t.contains("draft")
+            || t.contains("pending")
+            || t.contains('📝')
+            || t.contains('⏳')
+        {
             Status::Proposed
         } else {
             Status::Unknown
@@ -164,30 +180,42 @@ impl DecisionLog {
         }
         // Prefer the table under `## Records`; otherwise the first table with an ID and a
         // Decision column anywhere in the content.
-        let records = doc.find_section(|t| t.starts_with("records") || t.starts_with("decision log") || t == "decisions");
+        let records = doc.find_section(|t| {
+            t.starts_with("records") || t.starts_with("decision log") || t == "decisions"
+        });
         let mut candidates: Vec<&Table> = Vec::new();
         if let Some(idx) = records {
             candidates.extend(tables(doc.subtree(idx)));
         }
-        let all: Vec<&Table> = doc.content_sections().flat_map(|(_, s)| tables(std::slice::from_ref(s))).collect();
+        let all: Vec<&Table> = doc
+            .content_sections()
+            .flat_map(|(_, s)| tables(std::slice::from_ref(s)))
+            .collect();
         candidates.extend(all);
         let table = candidates.into_iter().find(|t| {
             t.header.as_ref().is_some_and(|h| {
                 let cols: Vec<Column> = h.iter().map(|c| Column::from_header(&c.text)).collect();
-                cols.contains(&Column::Decision) || (cols.contains(&Column::Id) && cols.contains(&Column::Status))
+                cols.contains(&Column::Decision)
+                    || (cols.contains(&Column::Id) && cols.contains(&Column::Status))
             })
         });
         let Some(table) = table else {
-            let at = records.map(|i| doc.md.sections[i].heading).unwrap_or_default();
+            let at = records
+                .map(|i| doc.md.sections[i].heading)
+                .unwrap_or_default();
             log.problems.push((at, "no decision table found (expected a table with ID, Date, Decision and Status columns under `## Records`)".into()));
             return log;
         };
         let header = table.header.as_deref().unwrap_or(&[]);
         log.headers = header.iter().map(|c| c.text.clone()).collect();
-        log.columns = header.iter().map(|c| Column::from_header(&c.text)).collect();
+        log.columns = header
+            .iter()
+            .map(|c| Column::from_header(&c.text))
+            .collect();
         log.table = Some(table.span);
         if !log.columns.contains(&Column::Id) {
-            log.problems.push((table.span, "the decision table has no ID column".into()));
+            log.problems
+                .push((table.span, "the decision table has no ID column".into()));
         }
         let mut rows: Vec<&crate::markdown::Row> = table.rows.iter().collect();
         // Rows the original tool appended below the anchor comment form header-less tables
@@ -204,7 +232,11 @@ impl DecisionLog {
 
     /// Whether `row` is the scaffold's INIT row (type INIT, or the template's first row).
     pub fn is_init(row: &Decision) -> bool {
-        if row.kind_of_decision.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("INIT")) {
+        if row
+            .kind_of_decision
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("INIT"))
+        {
             return true;
         }
         let d = row.decision.to_ascii_lowercase();
@@ -239,7 +271,11 @@ impl DecisionLog {
 fn continuation_rows<'d>(doc: &'d Document, table: &Table) -> Vec<&'d crate::markdown::Row> {
     let mut out = Vec::new();
     for sec in &doc.md.sections {
-        let Some(pos) = sec.blocks.iter().position(|b| matches!(b, Block::Table(t) if t.span == table.span)) else {
+        let Some(pos) = sec
+            .blocks
+            .iter()
+            .position(|b| matches!(b, Block::Table(t) if t.span == table.span))
+        else {
             continue;
         };
         for b in &sec.blocks[pos + 1..] {
@@ -254,7 +290,10 @@ fn continuation_rows<'d>(doc: &'d Document, table: &Table) -> Vec<&'d crate::mar
 }
 
 fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
-    let first = cells.first().map(|c| c.text.trim().to_string()).unwrap_or_default();
+    let first = cells
+        .first()
+        .map(|c| c.text.trim().to_string())
+        .unwrap_or_default();
     let is_kickback = first.eq_ignore_ascii_case("KICKBACK");
     let get = |col: Column| -> Option<String> {
         columns
@@ -301,16 +340,32 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
     }
     Decision {
         id: first,
-        date: if is_kickback { cells.get(1).map(|c| c.text.clone()) } else { get(Column::Date) },
-        kind_of_decision: if is_kickback { Some("KICKBACK".into()) } else { get(Column::Type) },
+        date: if is_kickback {
+            cells.get(1).map(|c| c.text.clone())
+        } else {
+            get(Column::Date)
+        },
+        kind_of_decision: if is_kickback {
+            Some("KICKBACK".into())
+        } else {
+            get(Column::Type)
+        },
         decision,
         rationale: get(Column::Rationale),
         scope: get(Column::Scope),
-        task: if is_kickback { cells.get(2).map(|c| c.text.clone()) } else { get(Column::Task) },
+        task: if is_kickback {
+            cells.get(2).map(|c| c.text.clone())
+        } else {
+            get(Column::Task)
+        },
         owner: get(Column::Owner),
         status: Status::parse(&status_raw),
         status_raw,
-        row: if is_kickback { RowKind::Kickback } else { RowKind::Decision },
+        row: if is_kickback {
+            RowKind::Kickback
+        } else {
+            RowKind::Decision
+        },
         supersedes,
         superseded_by,
         reverts,
@@ -333,7 +388,11 @@ fn collect_links(text: &str, word: &str, out: &mut Vec<String>) {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
             .collect();
         let id = id.trim_end_matches(['-', '_']).to_string();
-        if !id.is_empty() && id.chars().any(|c| c.is_ascii_digit() || c.is_ascii_uppercase()) {
+        if !id.is_empty()
+            && id
+                .chars()
+                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        {
             out.push(id);
         }
         from = at;

@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::inline;
-use crate::markdown::{Block, ListItem, Markdown, Paragraph, Section, Span, Table, normalize_title};
+use crate::markdown::{
+    Block, ListItem, Markdown, Paragraph, Section, Span, Table, normalize_title,
+};
 
 /// Which document a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -323,7 +325,12 @@ pub fn labeled_items<'a>(sections: &'a [Section], labels: &'a mut Vec<String>) -
         .collect()
 }
 
-fn push_items<'a>(item: &'a ListItem, label: usize, depth: usize, out: &mut Vec<(usize, &'a ListItem, usize)>) {
+fn push_items<'a>(
+    item: &'a ListItem,
+    label: usize,
+    depth: usize,
+    out: &mut Vec<(usize, &'a ListItem, usize)>,
+) {
     out.push((label, item, depth));
     for c in &item.children {
         push_items(c, label, depth + 1, out);

@@ -39,7 +39,13 @@ pub struct Marker {
 }
 
 /// The generation-16 annotation tokens.
-pub const TOKENS: [&str; 5] = ["TODO:", "ASSUMPTION:", "DECISION:", "RISK:", "OPEN QUESTION:"];
+pub const TOKENS: [&str; 5] = [
+    "TODO:",
+    "ASSUMPTION:",
+    "DECISION:",
+    "RISK:",
+    "OPEN QUESTION:",
+];
 
 /// Find every unfilled marker in `text` (one line or a short run of lines).
 ///
@@ -174,7 +180,11 @@ fn looks_like_hint(inner: &str) -> bool {
         return true;
     }
     // `[1:N, N:M, etc.]`, `[localStorage, httpOnly cookie, etc.]`: a list of examples.
-    if lower.contains("etc.") || lower.ends_with("etc") || lower.contains(", ...") || lower.contains("…") {
+    if lower.contains("etc.")
+        || lower.ends_with("etc")
+        || lower.contains(", ...")
+        || lower.contains("…")
+    {
         return true;
     }
     if inner.chars().all(|c| c.is_ascii_digit()) {
@@ -220,6 +230,11 @@ pub fn is_unfilled(text: &str) -> bool {
     !markers(text).is_empty()
 }
 
+/// `text` without leading emphasis or code markers (`**US1**: …` → `US1**: …`).
+pub fn plain_prefix(text: &str) -> &str {
+    text.trim_start().trim_start_matches(['*', '_', '`'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,17 +246,32 @@ mod tests {
     #[test]
     fn classifies() {
         use MarkerKind::*;
-        assert_eq!(kinds("Database: [Postgres | SQLite | etc.]"), vec![OptionList]);
+        assert_eq!(
+            kinds("Database: [Postgres | SQLite | etc.]"),
+            vec![OptionList]
+        );
         assert_eq!(kinds("Entity 1: [Name, purpose, key fields]"), vec![Hint]);
         assert_eq!(kinds("# Spec: {{PROJECT_NAME}}"), vec![Placeholder]);
-        assert_eq!(kinds("Error format: [e.g., RFC7807/problem+json]"), vec![Hint]);
-        assert_eq!(kinds("see [the docs](https://x) and [ref][1] and [^2]"), vec![]);
+        assert_eq!(
+            kinds("Error format: [e.g., RFC7807/problem+json]"),
+            vec![Hint]
+        );
+        assert_eq!(
+            kinds("see [the docs](https://x) and [ref][1] and [^2]"),
+            vec![]
+        );
         assert_eq!(kinds("per [RFC 7807] and [1]"), vec![]);
         assert_eq!(kinds("`[A | B]` in code"), vec![]);
         assert_eq!(kinds("TODO: write this"), vec![Todo]);
         assert_eq!(kinds("a TODOS: list"), vec![]);
-        assert_eq!(kinds("- [ ] Entity1 → Entity2: [1:N, N:M, etc.]"), vec![Hint]);
-        assert_eq!(kinds("Token storage: [localStorage, httpOnly cookie, etc.]"), vec![Hint]);
+        assert_eq!(
+            kinds("- [ ] Entity1 → Entity2: [1:N, N:M, etc.]"),
+            vec![Hint]
+        );
+        assert_eq!(
+            kinds("Token storage: [localStorage, httpOnly cookie, etc.]"),
+            vec![Hint]
+        );
         assert_eq!(kinds("psycopg[binary]>=3.1 and celery[redis]"), vec![]);
     }
 
@@ -258,9 +288,4 @@ mod tests {
         let toks: Vec<_> = tokens(t).into_iter().map(|x| x.1).collect();
         assert_eq!(toks, vec!["ASSUMPTION:", "OPEN QUESTION:"]);
     }
-}
-
-/// `text` without leading emphasis or code markers (`**US1**: …` → `US1**: …`).
-pub fn plain_prefix(text: &str) -> &str {
-    text.trim_start().trim_start_matches(['*', '_', '`'])
 }

@@ -250,8 +250,7 @@ pub fn normalize_title(title: &str) -> String {
     let mut out = String::with_capacity(title.len());
     let mut space = false;
     for c in title.chars() {
-        if c.is_alphanumeric() || matches!(c, '&' | '/' | '(' | ')' | '-' | '+' | '.' | '_' | ':')
-        {
+        if c.is_alphanumeric() || matches!(c, '&' | '/' | '(' | ')' | '-' | '+' | '.' | '_' | ':') {
             if space && !out.is_empty() {
                 out.push(' ');
             }
@@ -362,7 +361,9 @@ fn list_marker(s: &str) -> Option<usize> {
 fn is_rule(s: &str) -> bool {
     let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     t.len() >= 3
-        && (t.chars().all(|c| c == '-') || t.chars().all(|c| c == '*') || t.chars().all(|c| c == '_'))
+        && (t.chars().all(|c| c == '-')
+            || t.chars().all(|c| c == '*')
+            || t.chars().all(|c| c == '_'))
 }
 
 fn heading(s: &str) -> Option<(u8, &str)> {
@@ -958,7 +959,10 @@ mod tests {
         assert_eq!(kv.key, "Database");
         assert_eq!(kv.value, "PostgreSQL 16");
         assert_eq!(list.items[1].children.len(), 1);
-        assert_eq!(list.items[1].children[0].key_value().unwrap().value, "RFC7807");
+        assert_eq!(
+            list.items[1].children[0].key_value().unwrap().value,
+            "RFC7807"
+        );
         assert_eq!(list.items[2].checked, Some(true));
         assert_eq!(list.items[3].checked, Some(false));
         assert_eq!(list.items[3].text, "open");
@@ -983,7 +987,9 @@ mod tests {
 
     #[test]
     fn fences_and_comments() {
-        let md = Markdown::parse("<!-- ATOMIC_MESH_TEMPLATE_STUB -->\n```text\n# not a heading\n```\n<!--\nmulti\n-->\nafter\n");
+        let md = Markdown::parse(
+            "<!-- ATOMIC_MESH_TEMPLATE_STUB -->\n```text\n# not a heading\n```\n<!--\nmulti\n-->\nafter\n",
+        );
         let blocks = &md.sections[0].blocks;
         assert!(matches!(&blocks[0], Block::Comment(c) if c.text == "ATOMIC_MESH_TEMPLATE_STUB"));
         assert!(matches!(&blocks[1], Block::Fence(f) if f.content == "# not a heading"));
@@ -1003,7 +1009,10 @@ mod tests {
 
     #[test]
     fn key_value_forms() {
-        assert_eq!(key_value("**Acceptance:** works", 0, 1).unwrap().value, "works");
+        assert_eq!(
+            key_value("**Acceptance:** works", 0, 1).unwrap().value,
+            "works"
+        );
         assert_eq!(key_value("**Success**: 90%", 0, 1).unwrap().key, "Success");
         assert!(key_value("see https://x.y", 0, 1).is_none());
         assert!(key_value("`GET /a` - b: c", 0, 1).is_none());

@@ -76,7 +76,10 @@ impl Prd {
             let title = normalize_title(&sec.title);
             let sub = doc.subtree(idx);
             let direct = std::slice::from_ref(sec);
-            if title.starts_with("one-liner") || title.starts_with("one liner") || title == "summary" {
+            if title.starts_with("one-liner")
+                || title.starts_with("one liner")
+                || title == "summary"
+            {
                 prd.one_liner = first_text(sec);
             } else if title.starts_with("goals") || title.starts_with("objectives") {
                 for l in labeled_items(sub, &mut labels) {
@@ -183,7 +186,9 @@ fn items(sections: &[Section]) -> Vec<Item> {
     let mut labels = Vec::new();
     let mut out: Vec<Item> = labeled_items(sections, &mut labels)
         .into_iter()
-        .filter(|l| l.depth == 0 && !l.item.text.trim().is_empty() && !inline::is_unfilled(&l.item.text))
+        .filter(|l| {
+            l.depth == 0 && !l.item.text.trim().is_empty() && !inline::is_unfilled(&l.item.text)
+        })
         .map(|l| {
             let text = inline::plain(&l.item.text);
             let (id, rest) = match leading_id(&l.item.text) {
@@ -260,7 +265,11 @@ fn priority_of(title: &str) -> Option<Priority> {
         Some(Priority::Must)
     } else if title.starts_with("should") || title.contains("vnext") || title.contains("p1") {
         Some(Priority::Should)
-    } else if title.starts_with("nice") || title.starts_with("could") || title.contains("future") || title.contains("p2") {
+    } else if title.starts_with("nice")
+        || title.starts_with("could")
+        || title.contains("future")
+        || title.contains("p2")
+    {
         Some(Priority::Nice)
     } else {
         None
@@ -287,7 +296,9 @@ fn stories(prd: &mut Prd, doc: &Document, idx: usize) {
                 None => (rest, None),
             };
             let acceptance = acceptance_of(l.item).or_else(|| {
-                acc_inline.and_then(|a| crate::markdown::key_value(&a, 0, 0).map(|kv| inline::plain(&kv.value)))
+                acc_inline.and_then(|a| {
+                    crate::markdown::key_value(&a, 0, 0).map(|kv| inline::plain(&kv.value))
+                })
             });
             prd.stories.push(Story {
                 id,
@@ -299,14 +310,19 @@ fn stories(prd: &mut Prd, doc: &Document, idx: usize) {
             });
         }
         for t in tables(one) {
-            let Some(sc) = t.column(|h| h.contains("story") || h == "description" || h == "requirement") else {
+            let Some(sc) =
+                t.column(|h| h.contains("story") || h == "description" || h == "requirement")
+            else {
                 continue;
             };
             let ic = t.column(|h| h == "id");
             let ac = t.column(|h| h.contains("acceptance"));
             let pc = t.column(|h| h.contains("priority"));
             for row in &t.rows {
-                let Some(s) = row.cell(sc).filter(|c| !c.text.is_empty() && !inline::is_unfilled(&c.text)) else {
+                let Some(s) = row
+                    .cell(sc)
+                    .filter(|c| !c.text.is_empty() && !inline::is_unfilled(&c.text))
+                else {
                     continue;
                 };
                 let cell = |c: Option<usize>| {

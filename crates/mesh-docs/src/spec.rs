@@ -180,7 +180,8 @@ impl Spec {
         // API / Interfaces.
         for (idx, sec) in doc.content_sections() {
             let title = normalize_title(&sec.title);
-            if !(title.contains("api") || title.contains("interface") || title.contains("endpoint")) {
+            if !(title.contains("api") || title.contains("interface") || title.contains("endpoint"))
+            {
                 continue;
             }
             let sub = doc.subtree(idx);
@@ -215,7 +216,10 @@ impl Spec {
                 }
                 let text = inline::plain(&l.item.text);
                 let kv = l.item.key_value();
-                let key = kv.as_ref().map(|k| k.key.to_ascii_lowercase()).unwrap_or_default();
+                let key = kv
+                    .as_ref()
+                    .map(|k| k.key.to_ascii_lowercase())
+                    .unwrap_or_default();
                 if l.label.contains("threat") || key.starts_with("threat") {
                     let (t, m) = split_mitigation(l.item);
                     spec.threats.push(Threat {
@@ -258,14 +262,19 @@ impl Spec {
         }
 
         // Dependencies.
-        if let Some(idx) = doc.find_section(|t| t.starts_with("dependencies") || t.contains("third-party")) {
+        if let Some(idx) =
+            doc.find_section(|t| t.starts_with("dependencies") || t.contains("third-party"))
+        {
             let sub = doc.subtree(idx);
             for l in labeled_items(sub, &mut labels) {
                 if l.depth > 0 || has_markers(&l.item.text) {
                     continue;
                 }
                 let sec_title = "";
-                if l.label.contains("librar") || l.label.contains("crate") || l.label.contains("package") {
+                if l.label.contains("librar")
+                    || l.label.contains("crate")
+                    || l.label.contains("package")
+                {
                     if let Some(lib) = parse_library(&l.item.text) {
                         spec.libraries.push(Library {
                             span: l.item.span,
@@ -276,7 +285,11 @@ impl Spec {
                 } else if l.label.contains("service") || sec_title.contains("service") {
                     let text = inline::plain(&l.item.text);
                     spec.services.push(NamedItem {
-                        name: l.item.key_value().map(|k| inline::plain(&k.key)).unwrap_or_else(|| text.clone()),
+                        name: l
+                            .item
+                            .key_value()
+                            .map(|k| inline::plain(&k.key))
+                            .unwrap_or_else(|| text.clone()),
                         text,
                         span: l.item.span,
                         checked: l.item.checked,
@@ -316,7 +329,11 @@ impl Spec {
                 }
                 let text = inline::plain(&l.item.text);
                 spec.performance.push(NamedItem {
-                    name: l.item.key_value().map(|k| inline::plain(&k.key)).unwrap_or_else(|| text.clone()),
+                    name: l
+                        .item
+                        .key_value()
+                        .map(|k| inline::plain(&k.key))
+                        .unwrap_or_else(|| text.clone()),
                     text,
                     span: l.item.span,
                     checked: l.item.checked,
@@ -373,7 +390,10 @@ fn is_arrow_text(t: &str) -> bool {
 fn data_item(spec: &mut Spec, l: &Labeled<'_>, section_title: &str) {
     let text = &l.item.text;
     let label = l.label;
-    if label.contains("relationship") || section_title.contains("relationship") || is_arrow_text(text) {
+    if label.contains("relationship")
+        || section_title.contains("relationship")
+        || is_arrow_text(text)
+    {
         if let Some(r) = parse_relationship(text) {
             spec.relationships.push(Relationship {
                 span: l.item.span,
@@ -386,7 +406,11 @@ fn data_item(spec: &mut Spec, l: &Labeled<'_>, section_title: &str) {
     let entity_context = label.contains("entit")
         || section_title.contains("entit")
         || (label.is_empty() && section_title.contains("data model"));
-    if !entity_context || label.contains("experiment") || label.contains("flag") || label.contains("index") {
+    if !entity_context
+        || label.contains("experiment")
+        || label.contains("flag")
+        || label.contains("index")
+    {
         return;
     }
     if let Some(e) = parse_entity(text) {
@@ -417,7 +441,13 @@ fn data_table(spec: &mut Spec, t: &Table, section_title: &str) {
                     .and_then(|c| row.cell(c))
                     .map(|c| inline::plain(&c.text))
                     .filter(|s| !s.is_empty()),
-                text: inline::plain(&row.cells.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join(" | ")),
+                text: inline::plain(
+                    &row.cells
+                        .iter()
+                        .map(|c| c.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                ),
                 span: row.span,
                 checked: None,
             });
@@ -438,7 +468,8 @@ fn data_table(spec: &mut Spec, t: &Table, section_title: &str) {
         }
         return;
     }
-    let Some(nc) = t.column(|h| h == "entity" || h == "name" || h == "table" || h == "model") else {
+    let Some(nc) = t.column(|h| h == "entity" || h == "name" || h == "table" || h == "model")
+    else {
         return;
     };
     let _ = section_title;
@@ -470,7 +501,10 @@ fn endpoint_table(spec: &mut Spec, t: &Table) {
     let mc = t.column(|h| h == "method" || h == "verb");
     let pc = t.column(|h| h == "path" || h == "route" || h == "url" || h == "endpoint");
     let sc = t.column(|h| {
-        h.contains("purpose") || h.contains("description") || h.contains("summary") || h.contains("notes")
+        h.contains("purpose")
+            || h.contains("description")
+            || h.contains("summary")
+            || h.contains("notes")
     });
     for row in &t.rows {
         let summary = sc
@@ -516,7 +550,8 @@ fn endpoint_table(spec: &mut Spec, t: &Table) {
 }
 
 fn library_table(spec: &mut Spec, t: &Table) {
-    let Some(nc) = t.column(|h| h == "library" || h == "name" || h == "crate" || h == "package") else {
+    let Some(nc) = t.column(|h| h == "library" || h == "name" || h == "crate" || h == "package")
+    else {
         return;
     };
     let vc = t.column(|h| h.contains("version") || h.contains("constraint"));
@@ -610,7 +645,11 @@ fn find_cardinality(s: &str) -> Option<String> {
             let left_edge = i < 2 || !cs[i - 2].is_alphanumeric();
             let right_edge = i + 2 >= cs.len() || !cs[i + 2].is_alphanumeric();
             if ok(a) && ok(b) && left_edge && right_edge {
-                return Some(format!("{}:{}", a.to_ascii_uppercase(), b.to_ascii_uppercase()));
+                return Some(format!(
+                    "{}:{}",
+                    a.to_ascii_uppercase(),
+                    b.to_ascii_uppercase()
+                ));
             }
         }
     }
@@ -631,15 +670,31 @@ pub fn parse_entity(text: &str) -> Option<Entity> {
             let k = kv.key.to_ascii_lowercase();
             if k.starts_with("entity") && k[6..].trim().chars().all(|c| c.is_ascii_digit()) {
                 let v = kv.value.trim();
-                let end = v.find([',', '(', ':', '—', '–']).or_else(|| v.find(" - ")).unwrap_or(v.len());
-                (clean_name(&v[..end]), v[end..].trim_start_matches([',', ':', '—', '–', '-', ' ']).to_string())
+                let end = v
+                    .find([',', '(', ':', '—', '–'])
+                    .or_else(|| v.find(" - "))
+                    .unwrap_or(v.len());
+                (
+                    clean_name(&v[..end]),
+                    v[end..]
+                        .trim_start_matches([',', ':', '—', '–', '-', ' '])
+                        .to_string(),
+                )
             } else {
                 (clean_name(&kv.key), kv.value.clone())
             }
         }
         None => {
-            let end = plain.find(['(', '—', '–', ',']).or_else(|| plain.find(" - ")).unwrap_or(plain.len());
-            (clean_name(&plain[..end]), plain[end..].trim_start_matches([',', '—', '–', '-', ' ']).to_string())
+            let end = plain
+                .find(['(', '—', '–', ','])
+                .or_else(|| plain.find(" - "))
+                .unwrap_or(plain.len());
+            (
+                clean_name(&plain[..end]),
+                plain[end..]
+                    .trim_start_matches([',', '—', '–', '-', ' '])
+                    .to_string(),
+            )
         }
     };
     if name.is_empty() || name.split_whitespace().count() > 4 {
@@ -700,10 +755,23 @@ fn split_mitigation(item: &ListItem) -> (String, Option<String>) {
         }
     }
     let lower = body.to_ascii_lowercase();
-    for sep in ["mitigation:", "mitigated by", "mitigate", "prevented by", "countered by"] {
+    for sep in [
+        "mitigation:",
+        "mitigated by",
+        "mitigate",
+        "prevented by",
+        "countered by",
+    ] {
         if let Some(p) = lower.find(sep) {
             let m = body[p..].to_string();
-            return (body[..p].trim().trim_end_matches(['—', '-', ';', ',', '.']).trim().to_string(), Some(m));
+            return (
+                body[..p]
+                    .trim()
+                    .trim_end_matches(['—', '-', ';', ',', '.'])
+                    .trim()
+                    .to_string(),
+                Some(m),
+            );
         }
     }
     for sep in [" + ", " → ", " -> ", " — ", " – ", "; ", " - "] {
@@ -732,7 +800,9 @@ pub fn parse_library(text: &str) -> Option<Library> {
             }
         }
         None => {
-            let end = plain.find([',', '(', ':', '—', '–', ' ']).unwrap_or(plain.len());
+            let end = plain
+                .find([',', '(', ':', '—', '–', ' '])
+                .unwrap_or(plain.len());
             (clean_name(&plain[..end]), plain[end..].to_string())
         }
     };
@@ -749,7 +819,9 @@ pub fn parse_library(text: &str) -> Option<Library> {
     let purpose = purpose
         .replace("()", "")
         .trim()
-        .trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '—' | '–' | '-' | '(' | ')') || c.is_whitespace())
+        .trim_matches(|c: char| {
+            matches!(c, ',' | ';' | ':' | '—' | '–' | '-' | '(' | ')') || c.is_whitespace()
+        })
         .to_string();
     Some(Library {
         name,
@@ -761,13 +833,16 @@ pub fn parse_library(text: &str) -> Option<Library> {
 }
 
 fn looks_version_part(tok: &str) -> bool {
-    let t = tok.trim_start_matches(['^', '~', '=', '>', '<', '!']).trim_start_matches('v');
+    let t = tok
+        .trim_start_matches(['^', '~', '=', '>', '<', '!'])
+        .trim_start_matches('v');
     let mut chars = t.chars();
     let Some(first) = chars.next() else {
         return false;
     };
     first.is_ascii_digit()
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '*' | '-' | '+'))
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '*' | '-' | '+'))
         && (t.contains('.') || tok.len() != t.len() || t.chars().all(|c| c.is_ascii_digit()))
 }
 
@@ -780,8 +855,15 @@ pub fn extract_constraint(text: &str) -> Option<String> {
     while i < toks.len() {
         let raw = toks[i].trim_matches(|c: char| matches!(c, '(' | ')' | ';' | '`'));
         let bare = raw.trim_end_matches(',');
-        let is_op = matches!(bare, "^" | "~" | "=" | "==" | ">=" | "<=" | ">" | "<" | "~=" | "!=");
-        let is_part = looks_version_part(bare) || (is_op && toks.get(i + 1).is_some_and(|n| looks_version_part(n.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | ';')))));
+        let is_op = matches!(
+            bare,
+            "^" | "~" | "=" | "==" | ">=" | "<=" | ">" | "<" | "~=" | "!="
+        );
+        let is_part = looks_version_part(bare)
+            || (is_op
+                && toks.get(i + 1).is_some_and(|n| {
+                    looks_version_part(n.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | ';')))
+                }));
         if is_part {
             if start.is_none() {
                 start = Some(i);
@@ -814,11 +896,17 @@ mod tests {
     #[test]
     fn endpoints_and_relationships() {
         let e = parse_endpoint("`GET /books/{id}` - Fetch a book").unwrap();
-        assert_eq!((e.method.as_str(), e.path.as_str(), e.summary.as_str()), ("GET", "/books/{id}", "Fetch a book"));
+        assert_eq!(
+            (e.method.as_str(), e.path.as_str(), e.summary.as_str()),
+            ("GET", "/books/{id}", "Fetch a book")
+        );
         let e = parse_endpoint("`POST /orders` — Place an order").unwrap();
         assert_eq!(e.summary, "Place an order");
         let r = parse_relationship("Author → Book: 1:N").unwrap();
-        assert_eq!((r.from.as_str(), r.to.as_str(), r.cardinality.as_deref()), ("Author", "Book", Some("1:N")));
+        assert_eq!(
+            (r.from.as_str(), r.to.as_str(), r.cardinality.as_deref()),
+            ("Author", "Book", Some("1:N"))
+        );
         let r = parse_relationship("Order -> OrderLine (1:N, cascade delete)").unwrap();
         assert_eq!(r.to, "OrderLine");
     }
@@ -826,12 +914,18 @@ mod tests {
     #[test]
     fn libraries() {
         let l = parse_library("axum: HTTP server, ^0.8").unwrap();
-        assert_eq!((l.name.as_str(), l.constraint.as_deref()), ("axum", Some("^0.8")));
+        assert_eq!(
+            (l.name.as_str(), l.constraint.as_deref()),
+            ("axum", Some("^0.8"))
+        );
         assert_eq!(l.purpose, "HTTP server");
         let l = parse_library("`sqlx` (database access, >= 0.7, < 0.9)").unwrap();
         assert_eq!(l.constraint.as_deref(), Some(">= 0.7, < 0.9"));
         let l = parse_library("Library 1: fastapi — web framework, ~=0.110").unwrap();
-        assert_eq!((l.name.as_str(), l.constraint.as_deref()), ("fastapi", Some("~=0.110")));
+        assert_eq!(
+            (l.name.as_str(), l.constraint.as_deref()),
+            ("fastapi", Some("~=0.110"))
+        );
     }
 
     #[test]
@@ -842,11 +936,17 @@ mod tests {
             "## Hydration Contract (for ACTIVE_SPEC)\n- Database: PostgreSQL 16\n- Auth: [JWT | session | OAuth2 | etc.]\n- Conventions:\n  - Testing: pytest\n",
         );
         let s = Spec::from_document(&doc);
-        assert_eq!(s.contract.database.as_ref().unwrap().value.as_deref(), Some("PostgreSQL 16"));
+        assert_eq!(
+            s.contract.database.as_ref().unwrap().value.as_deref(),
+            Some("PostgreSQL 16")
+        );
         let auth = s.contract.auth.as_ref().unwrap();
         assert_eq!(auth.value, None);
         assert_eq!(auth.unfilled, Some(MarkerKind::OptionList));
-        assert_eq!(s.contract.testing.as_ref().unwrap().value.as_deref(), Some("pytest"));
+        assert_eq!(
+            s.contract.testing.as_ref().unwrap().value.as_deref(),
+            Some("pytest")
+        );
         assert!(s.contract.runtime.is_none());
     }
 

@@ -96,11 +96,17 @@ mod tests {
             author: "Ann",
             repo_path: "/r",
         };
-        assert_eq!(fill("# {{PROJECT_NAME}} {{DATE}} {{Other}}", &v), "# Shop {{X}} 2026-11-25 {{Other}}");
+        assert_eq!(
+            fill("# {{PROJECT_NAME}} {{DATE}} {{Other}}", &v),
+            "# Shop {{X}} 2026-11-25 {{Other}}"
+        );
         for g in [Generation::G15, Generation::G16] {
             for k in DocKind::ALL {
                 let t = render(k, g, &v);
-                assert!(!t.contains("{{PROJECT_NAME}}") && !t.contains("{{DATE}}"), "{k:?} {g:?}");
+                assert!(
+                    !t.contains("{{PROJECT_NAME}}") && !t.contains("{{DATE}}"),
+                    "{k:?} {g:?}"
+                );
             }
         }
     }

@@ -40,7 +40,9 @@ impl Project {
             config.docs.discover = true;
         }
         let mut roots = mesh_check::load::roots(dir, &config, false).map_err(|e| {
-            OpenError::Roots(format!("{e}; give the project directory (the one holding docs/ or mesh.toml)"))
+            OpenError::Roots(format!(
+                "{e}; give the project directory (the one holding docs/ or mesh.toml)"
+            ))
         })?;
         // Show paths the way the user named the directory (`mesh check ../shop` → `../shop/docs/SPEC.md`).
         let given = dir.to_string_lossy().replace('\\', "/");
@@ -50,9 +52,6 @@ impl Project {
                 r.display = mesh_check::context::join_display(given, &r.display);
             }
         }
-        Ok(Project {
-            config,
-            roots,
-        })
+        Ok(Project { config, roots })
     }
 }

@@ -52,8 +52,14 @@ impl Rule for RelationshipUnknownEntity {
                 if !known.contains(&entity_key(name)) {
                     let names: Vec<&str> = spec.entities.iter().map(|e| e.name.as_str()).collect();
                     out.push(
-                        self.diag(loc(doc, r.span), format!("relationship names `{name}`, which is not a declared entity"))
-                            .with_help(format!("declare `{name}` under Core Entities or use one of: {}", names.join(", "))),
+                        self.diag(
+                            loc(doc, r.span),
+                            format!("relationship names `{name}`, which is not a declared entity"),
+                        )
+                        .with_help(format!(
+                            "declare `{name}` under Core Entities or use one of: {}",
+                            names.join(", ")
+                        )),
                     );
                 }
             }

@@ -27,16 +27,30 @@ impl Rule for DuplicateDecisionId {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let (Some(doc), Some(log)) = (ctx.doc(DocKind::DecisionLog), ctx.docs.decisions.as_ref()) else {
+        let (Some(doc), Some(log)) = (ctx.doc(DocKind::DecisionLog), ctx.docs.decisions.as_ref())
+        else {
             return;
         };
         let mut seen = HashMap::new();
-        for row in log.rows.iter().filter(|r| r.row == RowKind::Decision && !r.id.is_empty()) {
+        for row in log
+            .rows
+            .iter()
+            .filter(|r| r.row == RowKind::Decision && !r.id.is_empty())
+        {
             match seen.get(row.id.as_str()) {
                 Some(prev) => out.push(
-                    self.diag(loc(doc, row.span), format!("decision ID `{}` is already used on line {}", row.id, prev_line(*prev)))
-                        .with_related(loc(doc, *prev), "first used here")
-                        .with_help("give this row the next free ID; `mesh decide add` picks one for you"),
+                    self.diag(
+                        loc(doc, row.span),
+                        format!(
+                            "decision ID `{}` is already used on line {}",
+                            row.id,
+                            prev_line(*prev)
+                        ),
+                    )
+                    .with_related(loc(doc, *prev), "first used here")
+                    .with_help(
+                        "give this row the next free ID; `mesh decide add` picks one for you",
+                    ),
                 ),
                 None => {
                     seen.insert(row.id.as_str(), row.span);

@@ -26,7 +26,8 @@ impl Rule for MalformedDecisionRow {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let (Some(doc), Some(log)) = (ctx.doc(DocKind::DecisionLog), ctx.docs.decisions.as_ref()) else {
+        let (Some(doc), Some(log)) = (ctx.doc(DocKind::DecisionLog), ctx.docs.decisions.as_ref())
+        else {
             return;
         };
         for row in log.rows.iter().filter(|r| r.row == RowKind::Decision) {
@@ -40,10 +41,10 @@ impl Rule for MalformedDecisionRow {
                 None
             };
             if let Some(p) = problem {
-                out.push(
-                    self.diag(loc(doc, row.span), p)
-                        .with_help(format!("give the row one cell per column: {}", log.headers.join(" | "))),
-                );
+                out.push(self.diag(loc(doc, row.span), p).with_help(format!(
+                    "give the row one cell per column: {}",
+                    log.headers.join(" | ")
+                )));
             }
         }
     }

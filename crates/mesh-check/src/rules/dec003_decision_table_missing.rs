@@ -26,7 +26,8 @@ impl Rule for DecisionTableMissing {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let (Some(doc), Some(log)) = (ctx.doc(DocKind::DecisionLog), ctx.docs.decisions.as_ref()) else {
+        let (Some(doc), Some(log)) = (ctx.doc(DocKind::DecisionLog), ctx.docs.decisions.as_ref())
+        else {
             return;
         };
         for (span, msg) in &log.problems {

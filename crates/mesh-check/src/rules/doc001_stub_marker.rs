@@ -26,8 +26,11 @@ impl Rule for StubMarker {
         for doc in &ctx.docs.docs {
             if let Some(span) = doc.meta.stub_marker {
                 out.push(
-                    self.diag(loc(doc, span), format!("{} is still marked as a template stub", doc.kind))
-                        .with_help("fill the document, then delete the ATOMIC_MESH_TEMPLATE_STUB line"),
+                    self.diag(
+                        loc(doc, span),
+                        format!("{} is still marked as a template stub", doc.kind),
+                    )
+                    .with_help("fill the document, then delete the ATOMIC_MESH_TEMPLATE_STUB line"),
                 );
             }
         }

@@ -28,7 +28,11 @@ impl Rule for UnfilledPlaceholder {
                 if m.kind != MarkerKind::Placeholder || ctx.is_contract_value(doc.kind, m.start) {
                     continue;
                 }
-                let span = mesh_docs::Span { start: m.start, end: m.end, line: 0 };
+                let span = mesh_docs::Span {
+                    start: m.start,
+                    end: m.end,
+                    line: 0,
+                };
                 out.push(
                     self.diag(loc(doc, span), format!("unfilled placeholder {}", m.text))
                         .with_help("replace it with the real text, or delete the line if it does not apply"),

@@ -29,7 +29,11 @@ impl Rule for UnfilledOptionList {
                 if m.kind != MarkerKind::OptionList || ctx.is_contract_value(doc.kind, m.start) {
                     continue;
                 }
-                let span = mesh_docs::Span { start: m.start, end: m.end, line: 0 };
+                let span = mesh_docs::Span {
+                    start: m.start,
+                    end: m.end,
+                    line: 0,
+                };
                 out.push(
                     self.diag(loc(doc, span), format!("unfilled option list {}", m.text))
                         .with_help("choose one option and write it plainly; record the choice in DECISION_LOG.md"),

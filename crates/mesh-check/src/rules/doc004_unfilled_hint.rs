@@ -29,7 +29,11 @@ impl Rule for UnfilledHint {
                 if m.kind != MarkerKind::Hint || ctx.is_contract_value(doc.kind, m.start) {
                     continue;
                 }
-                let span = mesh_docs::Span { start: m.start, end: m.end, line: 0 };
+                let span = mesh_docs::Span {
+                    start: m.start,
+                    end: m.end,
+                    line: 0,
+                };
                 out.push(
                     self.diag(loc(doc, span), format!("unfilled hint {}", m.text))
                         .with_help("write the content the hint describes in its place"),

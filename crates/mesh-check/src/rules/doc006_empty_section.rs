@@ -25,10 +25,20 @@ impl Rule for EmptySection {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for r in &ctx.readiness.documents {
             let Some(doc) = ctx.doc(r.kind) else { continue };
-            for u in r.unfilled.iter().filter(|u| u.reason == Reason::EmptySection) {
+            for u in r
+                .unfilled
+                .iter()
+                .filter(|u| u.reason == Reason::EmptySection)
+            {
                 out.push(
-                    self.diag(loc(doc, u.span), format!("section `{}` is empty", u.text.trim_start_matches('#').trim()))
-                        .with_help("write the section, or delete the heading if it does not apply"),
+                    self.diag(
+                        loc(doc, u.span),
+                        format!(
+                            "section `{}` is empty",
+                            u.text.trim_start_matches('#').trim()
+                        ),
+                    )
+                    .with_help("write the section, or delete the heading if it does not apply"),
                 );
             }
         }

@@ -28,10 +28,16 @@ impl Rule for TodoToken {
                 if m.kind != MarkerKind::Todo || ctx.is_contract_value(doc.kind, m.start) {
                     continue;
                 }
-                let span = mesh_docs::Span { start: m.start, end: m.end, line: 0 };
+                let span = mesh_docs::Span {
+                    start: m.start,
+                    end: m.end,
+                    line: 0,
+                };
                 out.push(
                     self.diag(loc(doc, span), format!("unresolved {} token", m.text))
-                        .with_help("resolve it and remove the token, or move it to the PRD open questions"),
+                        .with_help(
+                            "resolve it and remove the token, or move it to the PRD open questions",
+                        ),
                 );
             }
         }

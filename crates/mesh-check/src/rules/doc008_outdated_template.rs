@@ -26,7 +26,9 @@ impl Rule for OutdatedTemplate {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for doc in &ctx.docs.docs {
-            let Some((v, span)) = &doc.meta.template_version else { continue };
+            let Some((v, span)) = &doc.meta.template_version else {
+                continue;
+            };
             let Ok(gen_) = v.parse::<f32>() else { continue };
             if gen_ < CURRENT_MIN {
                 out.push(

@@ -28,12 +28,20 @@ impl Rule for MissingDocument {
             // Nothing here at all: the caller reports PRE_INIT.
             return;
         }
-        for kind in [DocKind::Prd, DocKind::Spec, DocKind::DecisionLog, DocKind::ActiveSpec] {
+        for kind in [
+            DocKind::Prd,
+            DocKind::Spec,
+            DocKind::DecisionLog,
+            DocKind::ActiveSpec,
+        ] {
             if ctx.doc(kind).is_some() || ctx.unreadable.contains(&kind) {
                 continue;
             }
             let mut d = self
-                .diag(Location::file(ctx.root.file_display(kind)), format!("{} is missing", kind.file_name()))
+                .diag(
+                    Location::file(ctx.root.file_display(kind)),
+                    format!("{} is missing", kind.file_name()),
+                )
                 .with_help(if kind == DocKind::ActiveSpec {
                     "run `mesh hydrate` to derive it from PRD, SPEC and the decision log"
                 } else {

@@ -22,6 +22,11 @@ impl Rule for UnreadableDocument {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        out.extend(ctx.load_problems.iter().filter(|d| d.code == Self::META.code).cloned());
+        out.extend(
+            ctx.load_problems
+                .iter()
+                .filter(|d| d.code == Self::META.code)
+                .cloned(),
+        );
     }
 }

@@ -34,13 +34,26 @@ impl Rule for ContractFieldUnfilled {
         for (_, label, field) in spec.contract.fields() {
             match field {
                 None => out.push(
-                    self.diag(loc(doc, section), format!("Hydration Contract has no `{label}:` field"))
-                        .with_help(format!("add `- {label}: <value>` to the Hydration Contract")),
+                    self.diag(
+                        loc(doc, section),
+                        format!("Hydration Contract has no `{label}:` field"),
+                    )
+                    .with_help(format!(
+                        "add `- {label}: <value>` to the Hydration Contract"
+                    )),
                 ),
                 Some(f) if f.value.is_none() => {
                     let why = f.unfilled.map(|k| k.reason()).unwrap_or("empty value");
-                    let at = if f.value_span.end > f.value_span.start { f.value_span } else { f.span };
-                    let shown = if f.raw.is_empty() { String::new() } else { format!(" ({})", f.raw) };
+                    let at = if f.value_span.end > f.value_span.start {
+                        f.value_span
+                    } else {
+                        f.span
+                    };
+                    let shown = if f.raw.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", f.raw)
+                    };
                     out.push(
                         self.diag(loc(doc, at), format!("Hydration Contract field `{label}` is unfilled: {why}{shown}"))
                             .with_help(format!("write the choice plainly, e.g. `{label}: ...`; if none applies, say `none`")),

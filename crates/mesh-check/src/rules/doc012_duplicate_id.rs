@@ -33,14 +33,21 @@ impl Rule for DuplicateId {
             .goals
             .iter()
             .filter_map(|g| g.id.as_deref().map(|i| (i, g.span)))
-            .chain(prd.stories.iter().filter_map(|s| s.id.as_deref().map(|i| (i, s.span))));
+            .chain(
+                prd.stories
+                    .iter()
+                    .filter_map(|s| s.id.as_deref().map(|i| (i, s.span))),
+            );
         let mut first: HashMap<&str, Span> = HashMap::new();
         for (id, span) in ids {
             match first.get(id) {
                 Some(prev) => out.push(
-                    self.diag(loc(doc, span), format!("ID `{id}` is already used on line {}", prev.line))
-                        .with_related(loc(doc, *prev), format!("`{id}` first used here"))
-                        .with_help("renumber this one to the next free ID and update references to it"),
+                    self.diag(
+                        loc(doc, span),
+                        format!("ID `{id}` is already used on line {}", prev.line),
+                    )
+                    .with_related(loc(doc, *prev), format!("`{id}` first used here"))
+                    .with_help("renumber this one to the next free ID and update references to it"),
                 ),
                 None => {
                     first.insert(id, span);

@@ -63,24 +63,6 @@ pub fn metas() -> Vec<&'static RuleMeta> {
     all().into_iter().map(|r| r.meta()).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_unique_and_well_formed() {
-        let metas = metas();
-        let mut codes: Vec<_> = metas.iter().map(|m| m.code).collect();
-        codes.dedup();
-        assert_eq!(codes.len(), metas.len(), "duplicate rule code");
-        for m in metas {
-            assert!(m.code.starts_with(m.group.prefix()), "{} not in group {:?}", m.code, m.group);
-            assert!(m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", m.name);
-            assert!(m.explanation.len() > 80, "{} needs an explanation", m.code);
-        }
-    }
-}
-
 /// The Markdown rule reference (docs/reference/rules.md), generated from the rules themselves.
 pub fn reference_markdown() -> String {
     let mut s = String::from(
@@ -99,11 +81,44 @@ pub fn reference_markdown() -> String {
         ));
     }
     for m in &metas {
-        s.push_str(&format!("\n## {}\n\n`{}` · {} · default severity **{}**\n\n", m.code, m.name, m.group.describe(), m.severity.as_str()));
+        s.push_str(&format!(
+            "\n## {}\n\n`{}` · {} · default severity **{}**\n\n",
+            m.code,
+            m.name,
+            m.group.describe(),
+            m.severity.as_str()
+        ));
         for line in m.explanation.lines() {
             s.push_str(line.strip_prefix(' ').unwrap_or(line));
             s.push('\n');
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_unique_and_well_formed() {
+        let metas = metas();
+        let mut codes: Vec<_> = metas.iter().map(|m| m.code).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), metas.len(), "duplicate rule code");
+        for m in metas {
+            assert!(
+                m.code.starts_with(m.group.prefix()),
+                "{} not in group {:?}",
+                m.code,
+                m.group
+            );
+            assert!(
+                m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                m.name
+            );
+            assert!(m.explanation.len() > 80, "{} needs an explanation", m.code);
+        }
+    }
 }

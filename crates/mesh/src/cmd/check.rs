@@ -18,7 +18,9 @@ use crate::project::Project;
 /// Exit status: 0 no error-severity finding, 1 at least one error, 2 usage, configuration or
 /// internal error (nothing could be judged).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  mesh check                         # ./docs (or the roots in mesh.toml)\n  mesh check --format sarif > mesh.sarif\n  mesh check --select DOC,DEC --ignore DOC004\n  mesh check --discover              # every folder holding a SPEC.md")]
+#[command(
+    after_help = "Examples:\n  mesh check                         # ./docs (or the roots in mesh.toml)\n  mesh check --format sarif > mesh.sarif\n  mesh check --select DOC,DEC --ignore DOC004\n  mesh check --discover              # every folder holding a SPEC.md"
+)]
 pub struct Args {
     /// Project directory (holding docs/ or mesh.toml), or a document folder itself.
     #[arg(default_value = ".")]
@@ -60,11 +62,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ignore: args.ignore.clone(),
     };
     let reports = engine::check_roots(project.roots.clone(), &project.config, &selection);
-    if reports.iter().all(|r| r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty()) {
+    if reports
+        .iter()
+        .all(|r| r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty())
+    {
         let looked: Vec<&str> = project.roots.iter().map(|r| r.display.as_str()).collect();
         anyhow::bail!(
             "no documents found (looked in {}); run `mesh init` to scaffold them, or pass the project directory",
-            if looked.is_empty() { "nothing".to_string() } else { looked.join(", ") }
+            if looked.is_empty() {
+                "nothing".to_string()
+            } else {
+                looked.join(", ")
+            }
         );
     }
     let mut diags: Vec<Diagnostic> = Vec::new();
@@ -85,20 +94,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         diags.extend(r.diagnostics);
     }
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let descriptors: Vec<_> = rules::metas().iter().map(|m| m.descriptor()).collect();
     let text = match args.format {
         Format::Human => {
             let mut s = emit::human(&diags, &sources, env::use_color(args.color));
             if roots.len() > 1 {
-                s.push_str(&format!("Checked {} roots, {} files.\n", roots.len(), files));
+                s.push_str(&format!(
+                    "Checked {} roots, {} files.\n",
+                    roots.len(),
+                    files
+                ));
             }
             s
         }
         Format::Json => emit::json(&diags, &Summary::from_diagnostics(&diags, files, roots)),
-        Format::Sarif => emit::sarif(&diags, &descriptors, &SarifOptions { tool_version: env!("CARGO_PKG_VERSION").to_string(), ..SarifOptions::default() }),
+        Format::Sarif => emit::sarif(
+            &diags,
+            &descriptors,
+            &SarifOptions {
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                ..SarifOptions::default()
+            },
+        ),
         Format::Github => emit::github(&diags, &descriptors),
     };
     output::print(&text)?;
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

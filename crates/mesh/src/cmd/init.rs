@@ -17,7 +17,9 @@ use mesh_service::fsio::{backup_path, write_atomic};
 /// Existing files are never touched unless --force, which first copies each replaced file to
 /// `<file>.bak` (or `.bak.1`, `.bak.2`, …).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  mesh init                      # scaffold ./docs and ./mesh.toml\n  mesh init shop --name \"Shop\"    # in ./shop\n  mesh init --generation 16      # generation-16 templates (with the LLM Prompt preamble)")]
+#[command(
+    after_help = "Examples:\n  mesh init                      # scaffold ./docs and ./mesh.toml\n  mesh init shop --name \"Shop\"    # in ./shop\n  mesh init --generation 16      # generation-16 templates (with the LLM Prompt preamble)"
+)]
 pub struct Args {
     /// Project directory (created if missing).
     #[arg(default_value = ".")]
@@ -39,9 +41,13 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let generation = Generation::parse(&args.generation).unwrap_or(Generation::G15);
     if args.dir.exists() && !args.dir.is_dir() {
-        bail!("{} exists and is not a directory; choose another DIR", args.dir.display());
+        bail!(
+            "{} exists and is not a directory; choose another DIR",
+            args.dir.display()
+        );
     }
-    fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
+    fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let abs = fs::canonicalize(&args.dir).unwrap_or_else(|_| args.dir.clone());
     let name = args.name.clone().unwrap_or_else(|| {
         abs.file_name()
@@ -65,18 +71,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let docs = args.dir.join("docs");
     if docs.exists() && !docs.is_dir() {
-        bail!("{} exists and is not a directory; move it away first", docs.display());
+        bail!(
+            "{} exists and is not a directory; move it away first",
+            docs.display()
+        );
     }
     let mut plan: Vec<(PathBuf, String)> = DocKind::ALL
         .iter()
-        .map(|k| (docs.join(k.file_name()), templates::render(*k, generation, &values)))
+        .map(|k| {
+            (
+                docs.join(k.file_name()),
+                templates::render(*k, generation, &values),
+            )
+        })
         .collect();
-    plan.push((args.dir.join("mesh.toml"), templates::fill(templates::MESH_TOML, &values)));
+    plan.push((
+        args.dir.join("mesh.toml"),
+        templates::fill(templates::MESH_TOML, &values),
+    ));
 
     // Check everything before writing anything.
     for (path, _) in &plan {
         if path.is_dir() {
-            bail!("{} is a directory; move it away first (nothing was written)", path.display());
+            bail!(
+                "{} is a directory; move it away first (nothing was written)",
+                path.display()
+            );
         }
     }
     fs::create_dir_all(&docs).with_context(|| format!("cannot create {}", docs.display()))?;
@@ -86,13 +106,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let shown = shown(&args.dir, path);
         if path.exists() {
             if !args.force {
-                report.push_str(&format!("  kept     {shown} (exists; --force replaces it and keeps a backup)\n"));
+                report.push_str(&format!(
+                    "  kept     {shown} (exists; --force replaces it and keeps a backup)\n"
+                ));
                 continue;
             }
             let backup = backup_path(path);
-            fs::copy(path, &backup).with_context(|| format!("cannot back up {} to {}", path.display(), backup.display()))?;
+            fs::copy(path, &backup).with_context(|| {
+                format!("cannot back up {} to {}", path.display(), backup.display())
+            })?;
             write_atomic(path, text.as_bytes())?;
-            report.push_str(&format!("  replaced {shown} (backup: {})\n", shown_path(&args.dir, &backup)));
+            report.push_str(&format!(
+                "  replaced {shown} (backup: {})\n",
+                shown_path(&args.dir, &backup)
+            ));
         } else {
             write_atomic(path, text.as_bytes())?;
             report.push_str(&format!("  created  {shown}\n"));
@@ -103,9 +130,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Generation::G15 => "15",
         Generation::G16 => "16",
     };
-    let mut out = format!("Scaffolded `{name}` (template generation {gen_label}, author {author}):\n{report}");
+    let mut out = format!(
+        "Scaffolded `{name}` (template generation {gen_label}, author {author}):\n{report}"
+    );
     if written == 0 {
-        out.push_str("Nothing written: every file exists. Use --force to replace them (backups are kept).\n");
+        out.push_str(
+            "Nothing written: every file exists. Use --force to replace them (backups are kept).\n",
+        );
     } else {
         out.push_str("\nNext: fill docs/PRD.md, docs/SPEC.md and docs/DECISION_LOG.md, then run `mesh status` to see what is still unfilled.\n");
     }

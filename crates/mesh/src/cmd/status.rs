@@ -15,7 +15,9 @@ use crate::project::Project;
 /// Show readiness per document (score, threshold, what is unfilled and where), the mode
 /// (PRE_INIT, BOOTSTRAP, EXECUTION), the pipeline stages and the one next step.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  mesh status\n  mesh status --format json | jq .mode\n  mesh status --all            # list every unfilled item, not the first five per document")]
+#[command(
+    after_help = "Examples:\n  mesh status\n  mesh status --format json | jq .mode\n  mesh status --all            # list every unfilled item, not the first five per document"
+)]
 pub struct Args {
     /// Project directory (holding docs/ or mesh.toml), or a document folder itself.
     #[arg(default_value = ".")]
@@ -55,7 +57,9 @@ pub fn next_step(readiness: &Readiness, stages: &[Stage]) -> String {
                 .filter(|d| d.threshold.is_some() && !d.ready)
                 .min_by_key(|d| (d.exists, d.score));
             match worst {
-                Some(d) if !d.exists => format!("create {} (`mesh init` writes only missing files)", d.path),
+                Some(d) if !d.exists => {
+                    format!("create {} (`mesh init` writes only missing files)", d.path)
+                }
                 Some(d) => match d.unfilled.first() {
                     Some(u) => format!(
                         "fill {} (score {} < {}): line {}: {} — {}",
@@ -122,7 +126,10 @@ fn root_json(s: &RootStatus) -> serde_json::Value {
 fn human(s: &RootStatus, all: bool) -> String {
     let mut out = format!("{}  mode {}\n", s.root, s.readiness.mode.as_str());
     for d in &s.readiness.documents {
-        let th = d.threshold.map(|t| format!("/{t:<3}")).unwrap_or_else(|| "    ".into());
+        let th = d
+            .threshold
+            .map(|t| format!("/{t:<3}"))
+            .unwrap_or_else(|| "    ".into());
         let state = if !d.exists {
             "missing"
         } else if d.threshold.is_none() {
@@ -132,21 +139,46 @@ fn human(s: &RootStatus, all: bool) -> String {
         } else {
             "NOT READY"
         };
-        out.push_str(&format!("  {:<13} {:>3}{} {:<9} {} unfilled\n", d.kind.as_str(), d.score, th, state, d.unfilled.len()));
+        out.push_str(&format!(
+            "  {:<13} {:>3}{} {:<9} {} unfilled\n",
+            d.kind.as_str(),
+            d.score,
+            th,
+            state,
+            d.unfilled.len()
+        ));
         if d.threshold.is_some() && !d.ready {
             let limit = if all { usize::MAX } else { 5 };
             for u in d.unfilled.iter().take(limit) {
-                out.push_str(&format!("      {}:{}  {:<15} {}\n", d.path, u.line, u.reason.as_str(), u.text));
+                out.push_str(&format!(
+                    "      {}:{}  {:<15} {}\n",
+                    d.path,
+                    u.line,
+                    u.reason.as_str(),
+                    u.text
+                ));
             }
             if d.unfilled.len() > limit {
-                out.push_str(&format!("      … {} more (`mesh status --all`)\n", d.unfilled.len() - limit));
+                out.push_str(&format!(
+                    "      … {} more (`mesh status --all`)\n",
+                    d.unfilled.len() - limit
+                ));
             }
         }
     }
-    let pipe: Vec<String> = s.stages.iter().map(|st| format!("{} {}", st.name, st.state.as_str())).collect();
+    let pipe: Vec<String> = s
+        .stages
+        .iter()
+        .map(|st| format!("{} {}", st.name, st.state.as_str()))
+        .collect();
     out.push_str(&format!("  pipeline: {}\n", pipe.join(" → ")));
     for st in &s.stages {
-        out.push_str(&format!("    {:<9} {:<6} {}\n", st.name, st.state.as_str(), st.reason));
+        out.push_str(&format!(
+            "    {:<9} {:<6} {}\n",
+            st.name,
+            st.state.as_str(),
+            st.reason
+        ));
     }
     out.push_str(&format!("  next: {}\n", s.next));
     out
@@ -159,17 +191,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => {
             let mut v = match statuses.first() {
                 Some(s) => root_json(s),
-                None => json!({"mode": Mode::PreInit, "documents": [], "stages": [], "next": "run `mesh init`"}),
+                None => {
+                    json!({"mode": Mode::PreInit, "documents": [], "stages": [], "next": "run `mesh init`"})
+                }
             };
             if let Some(obj) = v.as_object_mut() {
                 obj.insert("schema_version".into(), json!(1));
                 if statuses.len() > 1 {
-                    obj.insert("roots".into(), json!(statuses.iter().map(root_json).collect::<Vec<_>>()));
+                    obj.insert(
+                        "roots".into(),
+                        json!(statuses.iter().map(root_json).collect::<Vec<_>>()),
+                    );
                 }
             }
             format!("{}\n", serde_json::to_string_pretty(&v)?)
         }
-        Format::Human => statuses.iter().map(|s| human(s, args.all)).collect::<Vec<_>>().join("\n"),
+        Format::Human => statuses
+            .iter()
+            .map(|s| human(s, args.all))
+            .collect::<Vec<_>>()
+            .join("\n"),
     };
     output::print(&text)?;
     Ok(ExitCode::SUCCESS)
