@@ -35,9 +35,8 @@ use mesh_docs::{DecisionLog, DocKind, DocSet, Document};
 
 use crate::config::ReadinessConfig;
 
-/// Why a unit is unfilled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Why a unit is unfilled. Serialised as its readable name (`option list`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     Placeholder,
     OptionList,
@@ -49,6 +48,12 @@ pub enum Reason {
     NoDecisions,
     MissingDocument,
     Unreadable,
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl Reason {

@@ -5,4 +5,7 @@
 //! Pure logic lives in the inner crates (mesh-docs, mesh-check); this crate adds the I/O:
 //! reading, locking, atomic writes.
 
+pub mod decide;
 pub mod fsio;
+pub mod project;
+pub mod status;

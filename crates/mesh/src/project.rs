@@ -1,57 +1,24 @@
-//! Opening a project directory: its mesh.toml and its document roots.
+//! Opening a project for a command, with errors rendered for a terminal.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use mesh_check::config::{CONFIG_FILE_NAME, Config, ConfigError};
-use mesh_check::context::Root;
 use mesh_check::emit;
+use mesh_service::project::{OpenError, Project};
 
-/// Why a project could not be opened; the CLI prints it and exits 2.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error("{}", render_config_error(.0))]
-    Config(ConfigError),
-    #[error("{0}")]
-    Roots(String),
-}
-
-fn render_config_error(e: &ConfigError) -> String {
-    let d = e.to_diagnostic();
-    let text = std::fs::read_to_string(&e.file).unwrap_or_default();
-    let mut map = std::collections::HashMap::new();
-    map.insert(e.file.clone(), text);
-    emit::human(&[d], &map, false).trim_end().to_string()
-}
-
-/// A project: the checked directory, its configuration and its roots.
-#[derive(Debug)]
-pub struct Project {
-    pub config: Config,
-    pub roots: Vec<Root>,
-}
-
-impl Project {
-    pub fn open(dir: &Path, discover: bool) -> Result<Project, OpenError> {
-        let mut config = Config::load(dir).map_err(|mut e| {
-            e.file = dir.join(CONFIG_FILE_NAME).to_string_lossy().to_string();
-            OpenError::Config(e)
-        })?;
-        if discover {
-            config.docs.discover = true;
+/// Open `dir` (see [`Project::open`]); a broken mesh.toml is shown like a diagnostic, with its
+/// source line.
+pub fn open(dir: &Path, discover: bool) -> anyhow::Result<Project> {
+    Project::open(dir, discover).map_err(|e| match e {
+        OpenError::Config(c) => {
+            let text = std::fs::read_to_string(&c.file).unwrap_or_default();
+            let mut map = HashMap::new();
+            map.insert(c.file.clone(), text);
+            anyhow::anyhow!(
+                "{}",
+                emit::human(&[c.to_diagnostic()], &map, false).trim_end()
+            )
         }
-        let mut roots = mesh_check::load::roots(dir, &config, false).map_err(|e| {
-            OpenError::Roots(format!(
-                "{e}; give the project directory (the one holding docs/ or mesh.toml)"
-            ))
-        })?;
-        // Show paths the way the user named the directory (`mesh check ../shop` → `../shop/docs/SPEC.md`).
-        let given = dir.to_string_lossy().replace('\\', "/");
-        let given = given.trim_end_matches('/');
-        if !given.is_empty() && given != "." {
-            for r in &mut roots {
-                r.display = mesh_check::context::join_display(given, &r.display);
-            }
-        }
-        Ok(Project { config, roots })
-    }
+        other => anyhow::anyhow!("{other}"),
+    })
 }

@@ -11,7 +11,7 @@ use mesh_check::rules;
 
 use crate::env::{self, ColorChoice};
 use crate::output;
-use crate::project::Project;
+use crate::project;
 
 /// Check the documents against the rules (`mesh rules` lists them).
 ///
@@ -50,7 +50,7 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let project = Project::open(&args.dir, args.discover)?;
+    let project = project::open(&args.dir, args.discover)?;
     for code in args.select.iter().chain(&args.ignore) {
         let c = code.trim().to_ascii_uppercase();
         if !rules::metas().iter().any(|m| m.code.starts_with(&c)) {

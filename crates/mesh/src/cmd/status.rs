@@ -3,14 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use mesh_check::engine;
-use mesh_check::load::load_root;
-use mesh_check::pipeline::{self, Facts, Stage, State};
-use mesh_check::readiness::{Mode, Readiness};
+use mesh_check::pipeline::Facts;
+use mesh_check::readiness::Mode;
+use mesh_service::status::{RootStatus, collect};
 use serde_json::json;
 
 use crate::output;
-use crate::project::Project;
+use crate::project;
 
 /// Show readiness per document (score, threshold, what is unfilled and where), the mode
 /// (PRE_INIT, BOOTSTRAP, EXECUTION), the pipeline stages and the one next step.
@@ -38,89 +37,8 @@ pub enum Format {
     Json,
 }
 
-/// Everything `status` reports for one root.
-pub struct RootStatus {
-    pub root: String,
-    pub readiness: Readiness,
-    pub stages: Vec<Stage>,
-    pub next: String,
-}
-
-/// The one next step for a root.
-pub fn next_step(readiness: &Readiness, stages: &[Stage]) -> String {
-    match readiness.mode {
-        Mode::PreInit => "run `mesh init` to scaffold the documents".into(),
-        Mode::Bootstrap => {
-            let worst = readiness
-                .documents
-                .iter()
-                .filter(|d| d.threshold.is_some() && !d.ready)
-                .min_by_key(|d| (d.exists, d.score));
-            match worst {
-                Some(d) if !d.exists => {
-                    format!("create {} (`mesh init` writes only missing files)", d.path)
-                }
-                Some(d) => match d.unfilled.first() {
-                    Some(u) => format!(
-                        "fill {} (score {} < {}): line {}: {} — {}",
-                        d.path,
-                        d.score,
-                        d.threshold.unwrap_or(0),
-                        u.line,
-                        u.reason.as_str(),
-                        u.text
-                    ),
-                    None => format!("add content to {} (score {})", d.path, d.score),
-                },
-                None => "fill the documents below their threshold".into(),
-            }
-        }
-        Mode::Execution => {
-            let first_bad = stages.iter().skip(1).find(|s| s.state != State::Green);
-            match first_bad {
-                Some(s) => format!("{}: {}", s.name, s.reason),
-                None => "everything is green: `mesh ship`".into(),
-            }
-        }
-    }
-}
-
-pub fn collect(project: &Project) -> Vec<RootStatus> {
-    project
-        .roots
-        .iter()
-        .map(|root| {
-            let loaded = load_root(root);
-            let readiness = engine::readiness_of(root, &loaded, &project.config);
-            let facts = Facts::default();
-            let stages = pipeline::stages(&readiness, &facts);
-            let next = next_step(&readiness, &stages);
-            RootStatus {
-                root: root.display.clone(),
-                readiness,
-                stages,
-                next,
-            }
-        })
-        .collect()
-}
-
 fn root_json(s: &RootStatus) -> serde_json::Value {
-    json!({
-        "root": s.root,
-        "mode": s.readiness.mode,
-        "documents": s.readiness.documents.iter().map(|d| json!({
-            "kind": d.kind,
-            "path": d.path,
-            "exists": d.exists,
-            "score": d.score,
-            "threshold": d.threshold,
-            "ready": d.ready,
-            "unfilled": d.unfilled.iter().map(|u| json!({"line": u.line, "text": u.text, "reason": u.reason.as_str()})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "stages": s.stages,
-        "next": s.next,
-    })
+    serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
 }
 
 fn human(s: &RootStatus, all: bool) -> String {
@@ -185,8 +103,8 @@ fn human(s: &RootStatus, all: bool) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let project = Project::open(&args.dir, args.discover)?;
-    let statuses = collect(&project);
+    let project = project::open(&args.dir, args.discover)?;
+    let statuses = collect(&project, &Facts::default());
     let text = match args.format {
         Format::Json => {
             let mut v = match statuses.first() {
