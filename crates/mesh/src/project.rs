@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use mesh_check::emit;
-use mesh_service::project::{OpenError, Project};
+pub use mesh_service::project::Project;
+use mesh_service::project::OpenError;
 
 /// Open `dir` (see [`Project::open`]); a broken mesh.toml is shown like a diagnostic, with its
 /// source line.
