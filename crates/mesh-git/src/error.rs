@@ -66,6 +66,12 @@ pub enum GitError {
         branch: String,
     },
 
+    /// Uncommitted changes were asked of a repository without a working tree.
+    #[error(
+        "this is a bare repository: it has no working tree or staged changes to check; check a range instead (e.g. --base origin/main)"
+    )]
+    BareRepository,
+
     /// A watched path has unresolved merge conflicts in the index.
     #[error("`{path}` has unresolved merge conflicts; resolve them and `git add` the result first")]
     Unmerged {

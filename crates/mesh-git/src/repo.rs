@@ -78,6 +78,9 @@ impl Repo {
     /// A path outside any repository gives [`GitError::NotARepository`].
     pub fn discover(path: impl AsRef<Path>) -> Result<Repo> {
         let path = path.as_ref();
+        if let Err(e) = std::fs::metadata(path) {
+            return Err(GitError::io("cannot open", path, e));
+        }
         let repo = match gix::ThreadSafeRepository::discover_with_environment_overrides(path) {
             Ok(r) => r.to_thread_local(),
             Err(e) => {

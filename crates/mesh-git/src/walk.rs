@@ -341,6 +341,7 @@ impl<'r> HistoryWalk<'r> {
 
     /// Examine one commit; `Some` if it changed a watched file.
     fn step(&mut self, id: ObjectId, pos: Option<Position>) -> Result<Option<CommitChanges>> {
+        let pos = pos.or_else(|| self.repo.graph().and_then(|g| g.graph.lookup(id)));
         // A shallow boundary commit can only be the base itself: whether it is an ancestor of
         // the base cannot be known without the history beyond it.
         let boundary = self.repo.is_shallow_boundary(&id);
@@ -400,14 +401,19 @@ impl<'r> HistoryWalk<'r> {
         }
         // Only a commit older than the base can be its ancestor: generation numbers (or commit
         // time, without a commit-graph) gate the costly merge-base query.
-        let graph = self.repo.graph();
-        let candidate = match (
-            self.base_generation,
-            pos.and_then(|p| graph.map(|g| g.graph.commit_at(p))),
-        ) {
+        let in_graph = pos.and_then(|p| self.repo.graph().map(|g| g.graph.commit_at(p)));
+        let candidate = match (self.base_generation, in_graph) {
             (Some(bg), Some(c)) => c.generation() < bg,
-            _ => match self.base_time {
-                Some(bt) => self.commit_time(id)? <= bt,
+            // The graph holds the base and every ancestor of it, but not this commit.
+            (Some(_), None) => false,
+            (None, in_graph) => match self.base_time {
+                Some(bt) => {
+                    let t = match in_graph {
+                        Some(c) => i64::try_from(c.committer_timestamp()).unwrap_or(i64::MAX),
+                        None => self.commit_time(id)?,
+                    };
+                    t <= bt
+                }
                 None => true,
             },
         };

@@ -44,11 +44,16 @@ impl Repo {
     /// The watched files that differ between HEAD (the empty tree in a repository without
     /// commits) and the index or the working tree. A move of a watched file (`git mv
     /// docs/SPEC.md spec/SPEC.md`) is one [`ChangeKind::Renamed`] change.
+    ///
+    /// A bare repository has neither: [`GitError::BareRepository`].
     pub fn uncommitted_changes(
         &self,
         watch: &Watch,
         source: WorkSource,
     ) -> Result<Vec<FileChange>> {
+        if self.workdir().is_none() {
+            return Err(GitError::BareRepository);
+        }
         let head_tree = match self.head()?.commit() {
             Some(c) => Some(self.commit_tree(c)?),
             None => None,

@@ -772,3 +772,72 @@ fn progress_counter_is_shared() {
     assert!(walk.next().is_none());
     assert_eq!(walk.end(), Some(WalkEnd::Root));
 }
+
+#[test]
+fn bare_repository_has_history_but_no_uncommitted_changes() {
+    let (tmp, dir) = fixture("history", &[]);
+    let bare = tmp.path().join("bare.git");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            dir.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let repo = Repo::discover(&bare).unwrap();
+    assert!(repo.workdir().is_none());
+    let w = watch(&["spec/SPEC.md", "docs/DECISION_LOG.md"]);
+    let err = repo
+        .uncommitted_changes(&w, WorkSource::Staged)
+        .err()
+        .unwrap();
+    assert!(matches!(err, GitError::BareRepository), "{err}");
+    let (items, _) = walk_all(
+        &repo,
+        WalkOptions::new(repo.head_commit().unwrap(), None, w),
+    );
+    assert_eq!(summarize(&dir, &items), expected_history());
+}
+
+#[test]
+fn ranges_across_the_end_of_the_commit_graph() {
+    let (_tmp, dir) = fixture("history", &[]);
+    git(
+        &dir,
+        &["commit-graph", "write", "--reachable", "--changed-paths"],
+    );
+    for i in 0..4 {
+        std::fs::write(dir.join("spec/SPEC.md"), format!("after the graph {i}\n")).unwrap();
+        git(&dir, &["commit", "-qam", &format!("after {i}")]);
+    }
+    let repo = Repo::discover(&dir).unwrap();
+    let w = watch(&["spec/SPEC.md", "docs/DECISION_LOG.md"]);
+    for (base, tip) in [
+        ("c7-move", "HEAD"),
+        ("HEAD~2", "HEAD"),
+        ("f1-feature", "HEAD"),
+        ("c3-decided", "HEAD~3"),
+    ] {
+        let expected = ids(&git(
+            &dir,
+            &[
+                "log",
+                "--first-parent",
+                "--format=%H",
+                &format!("{base}..{tip}"),
+                "--",
+                "spec/SPEC.md",
+                "docs/SPEC.md",
+                "docs/DECISION_LOG.md",
+            ],
+        ));
+        let r = repo
+            .range_changes(Some(rev(&dir, base)), rev(&dir, tip), &w)
+            .unwrap();
+        let got: Vec<_> = r.commits.iter().map(|c| c.commit.id).collect();
+        assert_eq!(got, expected, "{base}..{tip}");
+    }
+}
