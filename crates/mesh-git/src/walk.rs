@@ -204,6 +204,8 @@ pub struct HistoryWalk<'r> {
     known: bool,
     next: Option<(ObjectId, Option<Position>)>,
     base: Option<ObjectId>,
+    /// Whether the base shares history with the tip (else it is never reached).
+    related: bool,
     base_generation: Option<u32>,
     base_time: Option<i64>,
     tip: ObjectId,
@@ -257,6 +259,16 @@ impl Repo {
             })
             .collect();
         let tip_pos = graph.and_then(|g| g.graph.lookup(opts.tip));
+        // A base with no history in common with the tip can never be reached: know it now
+        // rather than asking, commit by commit, all the way to the root.
+        let related = match opts.base {
+            Some(base) if base != opts.tip && !self.is_shallow() => self
+                .repo
+                .merge_base(opts.tip, base)
+                .ctx(|| format!("cannot compute the merge base of {} and {base}", opts.tip))?
+                .is_some(),
+            _ => true,
+        };
         Ok(HistoryWalk {
             repo: self,
             watch: opts.watch,
@@ -264,6 +276,7 @@ impl Repo {
             known: false,
             next: Some((opts.tip, tip_pos)),
             base: opts.base,
+            related,
             base_generation,
             base_time,
             tip: opts.tip,
@@ -398,6 +411,9 @@ impl<'r> HistoryWalk<'r> {
         };
         if id == base {
             return Ok(true);
+        }
+        if !self.related {
+            return Ok(false);
         }
         // Only a commit older than the base can be its ancestor: generation numbers (or commit
         // time, without a commit-graph) gate the costly merge-base query.

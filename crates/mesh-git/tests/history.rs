@@ -841,3 +841,20 @@ fn ranges_across_the_end_of_the_commit_graph() {
         assert_eq!(got, expected, "{base}..{tip}");
     }
 }
+
+#[test]
+fn unrelated_base_walks_to_the_root() {
+    let (_tmp, dir) = fixture("history", &[]);
+    git(&dir, &["checkout", "-q", "--orphan", "island"]);
+    git(&dir, &["rm", "-q", "-rf", "."]);
+    std::fs::create_dir_all(dir.join("docs")).unwrap();
+    std::fs::write(dir.join("docs/SPEC.md"), "island\n").unwrap();
+    git(&dir, &["add", "docs/SPEC.md"]);
+    git(&dir, &["commit", "-qm", "island root"]);
+    let repo = Repo::discover(&dir).unwrap();
+    let island = rev(&dir, "island");
+    let w = watch(&["spec/SPEC.md", "docs/DECISION_LOG.md"]);
+    let (items, end) = walk_all(&repo, WalkOptions::new(rev(&dir, "main"), Some(island), w));
+    assert_eq!(summarize(&dir, &items), expected_history());
+    assert_eq!(end, Some(WalkEnd::Root));
+}
