@@ -22,6 +22,7 @@ mod location;
 mod migrate;
 pub mod model;
 mod store;
+mod tokens;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
@@ -33,6 +34,7 @@ pub use model::{
     priority,
 };
 pub use store::{DEFAULT_LEASE, OpenOptions, REAPER, Store, Verdict, normalize_lane};
+pub use tokens::TokenRecord;
 
 /// `Store` must stay shareable across threads (the server calls it from a blocking pool).
 const _: () = {

@@ -1199,18 +1199,18 @@ impl Store {
         })
     }
 
-    fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         ms(self.clock.now())
     }
 
-    fn write<T>(&self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite(m) => lock(m).transaction(true, &mut f),
             Backend::Postgres(m) => lock(m).transaction(true, &mut f),
         }
     }
 
-    fn read<T>(&self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite(m) => lock(m).transaction(false, &mut f),
             Backend::Postgres(m) => lock(m).transaction(false, &mut f),
