@@ -23,6 +23,7 @@ mod migrate;
 pub mod model;
 mod store;
 mod tokens;
+mod watch;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
