@@ -11,6 +11,7 @@
 #   floor   git log -p --format=%H -- docs/SPEC.md docs/DECISION_LOG.md
 #           (after git commit-graph write --reachable --changed-paths)
 #   walker  the mesh-git history walk reading every changed blob (examples/walk.rs)
+#   names   the same walk watching every SPEC.md / DECISION_LOG.md by name (no Bloom filters)
 #   audit   `mesh audit REPO --format json`, once the CLI has the subcommand
 #   hook    the pre-commit query (HEAD vs index for the two documents, examples/staged.rs) in a
 #           worktree of REPO with a staged SPEC change; `mesh check` itself once wired as a hook
@@ -72,6 +73,8 @@ commits=$(git -C "$repo" rev-list --count HEAD)
 echo "repository: $repo ($commits commits), best of $runs runs"
 measure floor "$repo" git log -p --format=%H -- docs/SPEC.md docs/DECISION_LOG.md
 measure walker "$repo" "$walk_bin" .
+# The same walk watching file names in any directory (pruned tree diffs, no Bloom filters).
+measure names "$repo" "$walk_bin" . --names
 if [ -n "$mesh_bin" ]; then
     measure audit "$repo" "$mesh_bin" audit . --format json
 fi
@@ -85,6 +88,7 @@ measure hook "$tmp/wt" "$staged_bin"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
 echo "walker / floor = $(ratio "$time_walker" "$time_floor")  (target <= 1.0)"
+echo "names / floor  = $(ratio "$time_names" "$time_floor")"
 if [ -n "$mesh_bin" ]; then
     echo "audit / floor  = $(ratio "$time_audit" "$time_floor")  (target <= 1.0)"
 else
