@@ -7,5 +7,7 @@
 
 pub mod decide;
 pub mod fsio;
+pub mod ledger;
+pub mod hydrate;
 pub mod project;
 pub mod status;

@@ -32,6 +32,12 @@ enum Command {
     Check(cmd::check::Args),
     /// List the rules, or explain one: `mesh rules DOC001`.
     Rules(cmd::rules::Args),
+    /// Verify or show the tamper-evident ledger (.mesh/ledger.jsonl).
+    Ledger(cmd::ledger::Args),
+    /// Regenerate ACTIVE_SPEC.md's derived parts from PRD, SPEC and DECISION_LOG.
+    Hydrate(cmd::hydrate::Args),
+    /// Record, supersede, revert and list decisions in DECISION_LOG.md.
+    Decide(cmd::decide::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +55,9 @@ fn main() -> ExitCode {
         Command::Status(args) => cmd::status::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Rules(args) => cmd::rules::run(args),
+        Command::Ledger(args) => cmd::ledger::run(args),
+        Command::Hydrate(args) => cmd::hydrate::run(args),
+        Command::Decide(args) => cmd::decide::run(args),
     };
     match result {
         Ok(code) => code,
