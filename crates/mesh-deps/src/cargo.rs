@@ -71,8 +71,9 @@ const SECTIONS: [(&str, DepKind); 5] = [
 /// `[build-dependencies]`, their `[target.'cfg'.…]` forms and `[workspace]` /
 /// `[workspace.dependencies]`.
 pub fn parse_cargo_manifest(file: &str, text: &str) -> Result<Manifest, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let root = parse_toml(&index, &text)?;
     let root = root.get_ref();
     let mut m = Manifest::new(Ecosystem::Cargo, FileKind::CargoManifest, file);
@@ -182,8 +183,9 @@ fn read_dep_table(
 
 /// Parse a `Cargo.lock` (format versions 1 to 4).
 pub fn parse_cargo_lock(file: &str, text: &str) -> Result<Lockfile, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let root = parse_toml(&index, &text)?;
     let root = root.get_ref();
     let mut lock = Lockfile::new(Ecosystem::Cargo, FileKind::CargoLock, file);

@@ -69,8 +69,9 @@ fn tokens(line: &str) -> (Vec<String>, bool) {
 
 /// Parse a `go.mod`. Unknown directives and malformed lines are warnings.
 pub fn parse_go_mod(file: &str, text: &str) -> Result<Manifest, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let mut m = Manifest::new(GO, FileKind::GoMod, file);
     let mut block: Option<(String, std::ops::Range<usize>)> = None;
     let mut offset = 0;

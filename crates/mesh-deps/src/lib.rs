@@ -1,5 +1,15 @@
 //! mesh-deps: readers for dependency manifests and lockfiles, OpenAPI documents, SQL migrations
 //! and route declarations in code, turned into normalized facts with locations.
+//!
+//! Entry points:
+//! - [`scan`] walks a repository and returns [`RepoFacts`].
+//! - [`detect_stack`] turns facts into database/auth/API-style/testing evidence.
+//! - [`satisfies`] checks a version against a constraint in each ecosystem's syntax.
+//! - [`names_match`], [`parse_requirement`], [`entity_matches_table`],
+//!   [`normalize_route_path`] compare names the way each ecosystem does.
+//!
+//! Each format also has a pure parser, `fn(file: &str, text: &str) -> Result<_, ParseError>`,
+//! in its module ([`cargo`], [`npm`], [`python`], [`gomod`], [`openapi`], [`sql`], [`routes`]).
 
 pub mod cargo;
 pub mod gomod;
@@ -11,7 +21,9 @@ pub mod openapi;
 pub mod python;
 pub mod range;
 pub mod routes;
+pub mod scan;
 pub mod sql;
+pub mod stack;
 mod text;
 mod yaml;
 
@@ -22,3 +34,8 @@ pub use names::{
     routes_match, singularize,
 };
 pub use range::{RangeError, poetry_to_pep440, satisfies, validate_constraint};
+pub use scan::{ScanOptions, scan};
+pub use stack::{
+    StackEntry, StackEvidence, StackFact, StackTable, StackTableError, detect_stack,
+    detect_stack_with,
+};

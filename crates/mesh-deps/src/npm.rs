@@ -74,8 +74,9 @@ pub(crate) fn classify_spec(value: &str) -> NpmSpec {
 
 /// Parse a `package.json`: name, the four dependency sections and `workspaces`.
 pub fn parse_package_json(file: &str, text: &str) -> Result<Manifest, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let root: Value = serde_json::from_str(&text).map_err(|e| json_error(&index, &e))?;
     let mut m = Manifest::new(NPM, FileKind::PackageJson, file);
     let Some(obj) = root.as_object() else {
@@ -162,8 +163,9 @@ fn dep_names(entry: &serde_json::Map<String, Value>, keys: &[&str]) -> Vec<LockR
 
 /// Parse a `package-lock.json` or `npm-shrinkwrap.json`.
 pub fn parse_package_lock(file: &str, text: &str) -> Result<Lockfile, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let root: Value = serde_json::from_str(&text).map_err(|e| json_error(&index, &e))?;
     let mut lock = Lockfile::new(NPM, FileKind::PackageLock, file);
     let Some(obj) = root.as_object() else {
@@ -477,8 +479,9 @@ fn unquote(s: &str) -> &str {
 /// Parse a `yarn.lock`: the v1 format, or Yarn Berry's YAML format (recognised by
 /// `__metadata`).
 pub fn parse_yarn_lock(file: &str, text: &str) -> Result<Lockfile, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let is_berry = text.lines().any(|l| l.starts_with("__metadata:"));
     if is_berry {
         return parse_yarn_berry(&index, &text);

@@ -126,8 +126,9 @@ fn parse_yaml(file: &str, text: &str) -> Result<Option<OpenApiDoc>, ParseError> 
 }
 
 fn parse_json(file: &str, text: &str) -> Result<Option<OpenApiDoc>, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let root: Value = serde_json::from_str(&text).map_err(|e| {
         let offset = index.offset_of(e.line(), e.column().saturating_sub(1));
         index.error(

@@ -67,6 +67,12 @@ pub(crate) fn pep508_dependency(
     text: &str,
     at: crate::model::SourceLoc,
 ) -> Result<Dependency, String> {
+    if let Some(msg) = pep508_precheck(text) {
+        return Err(format!(
+            "cannot read requirement `{}`: {msg}; write it as `name[extras] <specifiers> ; <marker>`",
+            text.trim()
+        ));
+    }
     let req = Requirement::<pep508_rs::VerbatimUrl>::from_str(text).map_err(|e| {
         format!(
             "cannot read requirement `{}`: {}; write it as `name[extras] <specifiers> ; <marker>`",
@@ -106,6 +112,30 @@ pub(crate) fn pep508_dependency(
     }
     dep.marker = req.marker.contents().map(|m| m.to_string());
     Ok(dep)
+}
+
+/// Names and extras must start and end with a letter or digit. `pep508_rs` 0.9 panics on a
+/// name or extra that ends with `-`, `_` or `.`, so those are rejected here first.
+fn pep508_precheck(text: &str) -> Option<String> {
+    let bad_end = |s: &str| s.ends_with(['-', '_', '.']);
+    let name = raw_name(text);
+    if bad_end(name) {
+        return Some(format!("the name `{name}` must end with a letter or digit"));
+    }
+    let rest = text.trim_start()[name.len()..].trim_start();
+    if let Some(inner) = rest.strip_prefix('[') {
+        let inner = inner.split(']').next().unwrap_or(inner);
+        for extra in inner.split(',') {
+            let e = extra.trim();
+            let ident_end = e
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .unwrap_or(e.len());
+            if bad_end(&e[..ident_end]) {
+                return Some(format!("the extra `{e}` must end with a letter or digit"));
+            }
+        }
+    }
+    None
 }
 
 /// Remove a trailing comment: `#` at the start or after whitespace.
@@ -149,8 +179,9 @@ fn strip_options(line: &str) -> String {
 /// editables (with `#egg=`), line continuations and comments. Global options (`-i`,
 /// `--extra-index-url`, …) are ignored. A line that cannot be read is a warning, not an error.
 pub fn parse_requirements(file: &str, text: &str) -> Result<Manifest, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let mut m = Manifest::new(PYPI, FileKind::Requirements, file);
     let dev = is_dev_requirements_file(file);
     // Logical lines: join `\` continuations, remember where each starts.
@@ -277,8 +308,9 @@ fn push_pep508_list(
 /// PEP 735 `[dependency-groups]`, `[tool.uv]` dev-dependencies/sources/workspace, Poetry
 /// `[tool.poetry]` dependencies, dev-dependencies and groups, PDM dev-dependencies.
 pub fn parse_pyproject(file: &str, text: &str) -> Result<Manifest, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let root = parse_toml(&index, &text)?;
     let root = root.get_ref();
     let mut m = Manifest::new(PYPI, FileKind::Pyproject, file);
@@ -514,8 +546,9 @@ fn lock_packages(
 
 /// Parse a `uv.lock`.
 pub fn parse_uv_lock(file: &str, text: &str) -> Result<Lockfile, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let root = parse_toml(&index, &text)?;
     let root = root.get_ref();
     let mut lock = Lockfile::new(PYPI, FileKind::UvLock, file);
@@ -556,8 +589,9 @@ pub fn parse_uv_lock(file: &str, text: &str) -> Result<Lockfile, ParseError> {
 
 /// Parse a `poetry.lock`.
 pub fn parse_poetry_lock(file: &str, text: &str) -> Result<Lockfile, ParseError> {
+    let had_bom = text.starts_with('\u{feff}');
     let text = blank_bom(text);
-    let index = LineIndex::new(file, &text);
+    let index = LineIndex::new(file, &text).with_bom(had_bom);
     let root = parse_toml(&index, &text)?;
     let root = root.get_ref();
     let mut lock = Lockfile::new(PYPI, FileKind::PoetryLock, file);
@@ -631,6 +665,19 @@ mod tests {
         assert_eq!(m.includes[1].path, "c.txt");
         assert_eq!(m.problems.len(), 1);
         assert_eq!(m.problems[0].at.line, 12);
+    }
+
+    #[test]
+    fn names_and_extras_ending_in_punctuation_are_refused_not_panicking() {
+        let m = parse_requirements("requirements.txt", "A-:\na[b-]\nc[d- ,e]>=1\nok[x]\n").unwrap();
+        assert_eq!(m.problems.len(), 3);
+        assert!(
+            m.problems[0]
+                .message
+                .contains("must end with a letter or digit")
+        );
+        assert_eq!(m.dependencies.len(), 1);
+        assert_eq!(m.dependencies[0].features, ["x"]);
     }
 
     #[test]

@@ -43,6 +43,9 @@ static EXPRESS_ROUTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
         r#"(?:^|[^\w$.])([A-Za-z_$][\w$]*)\s*\.\s*route\s*\(\s*(?:'([^']*)'|"([^"]*)"|`([^`$]*)`)\s*\)"#,
     )
 });
+static EXPRESS_USE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r#"\.\s*use\s*\(\s*(?:'(/[^']*)'|"(/[^"]*)"|`(/[^`$]*)`)\s*,\s*([A-Za-z_$][\w$]*)\s*\)"#)
+});
 static CHAINED_METHOD: LazyLock<Option<Regex>> =
     LazyLock::new(|| re(r"^\s*\.\s*(get|post|put|delete|patch|options|head|all)\s*\("));
 static PY_DECORATOR: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -59,6 +62,9 @@ static PY_METHODS: LazyLock<Option<Regex>> =
     LazyLock::new(|| re(r"methods\s*=\s*[\[\(\{]([^\]\)\}]*)[\]\)\}]"));
 static PY_PREFIX: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(r#"(?m)^[ \t]*([A-Za-z_]\w*)\s*=\s*(?:[\w.]*\.)?(APIRouter|Blueprint)\s*\(([^)]*)\)"#)
+});
+static PY_INCLUDE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"\.(include_router|register_blueprint)\s*\(\s*([A-Za-z_]\w*)\s*(?:,([^)]*))?\)")
 });
 static PY_PREFIX_ARG: LazyLock<Option<Regex>> =
     LazyLock::new(|| re(r#"(?:url_prefix|prefix)\s*=\s*[rRuU]?(?:"([^"]*)"|'([^']*)')"#));
@@ -227,6 +233,15 @@ pub fn find_express_routes(file: &str, text: &str) -> Vec<CodeRoute> {
             || lower.ends_with("routes")
             || lower == "server"
     };
+    // `app.use('/api', router)` in the same file prefixes the router's routes.
+    let mut prefixes: HashMap<&str, &str> = HashMap::new();
+    if let Some(use_re) = &*EXPRESS_USE {
+        for c in use_re.captures_iter(text) {
+            if let (Some(p), Some(var)) = (first_group(&c, &[1, 2, 3]), c.get(4)) {
+                prefixes.insert(var.as_str(), p.as_str());
+            }
+        }
+    }
     let index = LineIndex::new(file, text);
     for cap in call_re.captures_iter(text) {
         let (Some(whole), Some(recv), Some(method), Some(path)) = (
@@ -255,7 +270,7 @@ pub fn find_express_routes(file: &str, text: &str) -> Vec<CodeRoute> {
             Framework::Express,
             m,
             p,
-            "",
+            prefixes.get(recv.as_str()).copied().unwrap_or(""),
             path.start().saturating_sub(1)..path.end() + 1,
         ));
     }
@@ -283,7 +298,7 @@ pub fn find_express_routes(file: &str, text: &str) -> Vec<CodeRoute> {
                 Framework::Express,
                 m,
                 path.as_str(),
-                "",
+                prefixes.get(recv.as_str()).copied().unwrap_or(""),
                 path.start().saturating_sub(1)..path.end() + 1,
             ));
             let (_, after) = balanced(text, pos + all.end());
@@ -334,6 +349,29 @@ pub fn find_python_routes(file: &str, text: &str) -> Vec<CodeRoute> {
             && let Some(v) = p.get(1).or_else(|| p.get(2))
         {
             prefixes.insert(var.as_str(), v.as_str().to_string());
+        }
+    }
+    // `app.include_router(r, prefix="/v1")` adds to the router's own prefix;
+    // `app.register_blueprint(bp, url_prefix="/x")` replaces the blueprint's.
+    if let Some(include_re) = &*PY_INCLUDE {
+        for c in include_re.captures_iter(text) {
+            let (Some(kind), Some(var)) = (c.get(1), c.get(2)) else {
+                continue;
+            };
+            let Some(p) = c
+                .get(3)
+                .and_then(|args| prefix_arg.captures(args.as_str()))
+                .and_then(|p| p.get(1).or_else(|| p.get(2)))
+            else {
+                continue;
+            };
+            let own = prefixes.get(var.as_str()).cloned().unwrap_or_default();
+            let combined = if kind.as_str() == "include_router" {
+                format!("{}{}", p.as_str().trim_end_matches('/'), own)
+            } else {
+                p.as_str().to_string()
+            };
+            prefixes.insert(var.as_str(), combined);
         }
     }
     for cap in deco_re.captures_iter(text) {
@@ -441,7 +479,7 @@ mod tests {
 
     #[test]
     fn express() {
-        let text = "const express = require('express');\nconst app = express();\napp.get('/users/:id', (req, res) => res.json({}));\nrouter.post(\"/users\", create);\naxios.get('/api/users');\napp.get('env');\napp.route('/books')\n  .get((req, res) => {})\n  .post(add);\n";
+        let text = "const express = require('express');\nconst app = express();\napp.get('/users/:id', (req, res) => res.json({}));\nrouter.post(\"/users\", create);\naxios.get('/api/users');\napp.get('env');\napp.route('/books')\n  .get((req, res) => {})\n  .post(add);\nconst adminRouter = express.Router();\nadminRouter.delete('/cache', clear);\napp.use('/admin', adminRouter);\n";
         let r = find_express_routes("app.js", text);
         assert_eq!(
             summary(&r),
@@ -450,19 +488,20 @@ mod tests {
                 ("POST".into(), "/users".into(), 4),
                 ("GET".into(), "/books".into(), 7),
                 ("POST".into(), "/books".into(), 7),
+                ("DELETE".into(), "/admin/cache".into(), 11),
             ]
         );
     }
 
     #[test]
     fn fastapi_and_flask() {
-        let fa = "from fastapi import APIRouter\nrouter = APIRouter(prefix=\"/items\")\n\n@router.get(\"/{item_id}\")\nasync def read(item_id: int): ...\n\n@router.api_route(\"/\", methods=[\"POST\", \"PUT\"])\ndef write(): ...\n";
+        let fa = "from fastapi import APIRouter\nrouter = APIRouter(prefix=\"/items\")\n\n@router.get(\"/{item_id}\")\nasync def read(item_id: int): ...\n\n@router.api_route(\"/\", methods=[\"POST\", \"PUT\"])\ndef write(): ...\napp.include_router(router, prefix=\"/v1\")\n";
         assert_eq!(
             summary(&find_python_routes("api.py", fa)),
             [
-                ("GET".into(), "/items/{}".into(), 4),
-                ("POST".into(), "/items".into(), 7),
-                ("PUT".into(), "/items".into(), 7),
+                ("GET".into(), "/v1/items/{}".into(), 4),
+                ("POST".into(), "/v1/items".into(), 7),
+                ("PUT".into(), "/v1/items".into(), 7),
             ]
         );
         let fl = "from flask import Flask, Blueprint\nbp = Blueprint('b', __name__, url_prefix='/api')\n@bp.route('/users/<int:id>', methods=['GET', 'DELETE'])\ndef u(id): ...\n@bp.route(\n    '/ping'\n)\ndef p(): ...\napp.add_url_rule('/health', view_func=h)\n";

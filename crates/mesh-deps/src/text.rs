@@ -9,6 +9,9 @@ pub(crate) struct LineIndex<'a> {
     file: &'a str,
     text: &'a str,
     starts: Vec<usize>,
+    /// The original text started with a byte order mark (blanked in `text`): offsets inside
+    /// it are moved past it, so they stay char boundaries of the original.
+    bom: bool,
 }
 
 impl<'a> LineIndex<'a> {
@@ -20,7 +23,18 @@ impl<'a> LineIndex<'a> {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        LineIndex { file, text, starts }
+        LineIndex {
+            file,
+            text,
+            starts,
+            bom: false,
+        }
+    }
+
+    /// Mark that the original text had a byte order mark, blanked by [`blank_bom`].
+    pub(crate) fn with_bom(mut self, bom: bool) -> Self {
+        self.bom = bom;
+        self
     }
 
     pub(crate) fn text(&self) -> &'a str {
@@ -36,6 +50,9 @@ impl<'a> LineIndex<'a> {
         let mut o = offset.min(self.text.len());
         while o > 0 && !self.text.is_char_boundary(o) {
             o -= 1;
+        }
+        if self.bom && o > 0 && o < 3 {
+            o = 3.min(self.text.len());
         }
         o
     }
@@ -70,20 +87,6 @@ impl<'a> LineIndex<'a> {
         start + within
     }
 
-    /// Byte range of a 1-based line, without its line break.
-    pub(crate) fn line_range(&self, line: usize) -> Range<usize> {
-        let idx = line
-            .saturating_sub(1)
-            .min(self.starts.len().saturating_sub(1));
-        let start = self.starts.get(idx).copied().unwrap_or(0);
-        let mut end = self.starts.get(idx + 1).copied().unwrap_or(self.text.len());
-        let bytes = self.text.as_bytes();
-        while end > start && matches!(bytes.get(end - 1), Some(b'\n' | b'\r')) {
-            end -= 1;
-        }
-        start..end
-    }
-
     /// A location for a byte range.
     pub(crate) fn loc(&self, range: Range<usize>) -> SourceLoc {
         let start = self.clamp(range.start);
@@ -95,11 +98,6 @@ impl<'a> LineIndex<'a> {
             column,
             byte_range: start..end,
         }
-    }
-
-    /// A location for a whole 1-based line.
-    pub(crate) fn line_loc(&self, line: usize) -> SourceLoc {
-        self.loc(self.line_range(line))
     }
 
     pub(crate) fn problem(&self, range: Range<usize>, message: impl Into<String>) -> Problem {
@@ -124,13 +122,6 @@ impl<'a> LineIndex<'a> {
 
 pub(crate) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// Byte offset of `needle` inside `text`, when `needle` is a sub-slice of `text`.
-pub(crate) fn offset_in(text: &str, needle: &str) -> Option<usize> {
-    let base = text.as_ptr() as usize;
-    let p = needle.as_ptr() as usize;
-    (p >= base && p + needle.len() <= base + text.len()).then(|| p - base)
 }
 
 /// Find a JSON object key `"key"` followed by `:` at or after byte `from`; returns the byte range

@@ -5,12 +5,47 @@
 use std::ops::Range;
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData, YamlLoader};
-use saphyr_parser::Parser;
+use saphyr_parser::{Event, Parser, Span, SpannedEventReceiver};
 
 use crate::model::ParseError;
 use crate::text::LineIndex;
 
 pub(crate) type Node<'a> = MarkedYaml<'a>;
+
+/// Deepest collection nesting accepted. Deeper documents are refused: the loaded tree is
+/// recursive, and thousands of levels (`- - - - …`) would overflow the stack.
+const MAX_DEPTH: usize = 256;
+
+/// Forwards events to the loader while the nesting stays within [`MAX_DEPTH`].
+struct DepthGuard<'a> {
+    loader: YamlLoader<'a, MarkedYaml<'a>>,
+    depth: usize,
+    too_deep: Option<Span>,
+}
+
+impl<'a> SpannedEventReceiver<'a> for DepthGuard<'a> {
+    fn on_event(&mut self, ev: Event<'a>, span: Span) {
+        match ev {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    self.too_deep.get_or_insert(span);
+                    return;
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let skip = self.depth > MAX_DEPTH;
+                self.depth = self.depth.saturating_sub(1);
+                if skip {
+                    return;
+                }
+            }
+            _ if self.depth > MAX_DEPTH => return,
+            _ => {}
+        }
+        self.loader.on_event(ev, span);
+    }
+}
 
 /// Load the first document of a YAML text.
 pub(crate) fn load<'a>(index: &LineIndex<'_>, text: &'a str) -> Result<Node<'a>, ParseError> {
@@ -19,7 +54,33 @@ pub(crate) fn load<'a>(index: &LineIndex<'_>, text: &'a str) -> Result<Node<'a>,
     loader.early_parse(false);
     loader.allow_duplicate_keys(true);
     loader.alias_limit(10_000);
-    let result = parser.load(&mut loader, true);
+    let mut guard = DepthGuard {
+        loader,
+        depth: 0,
+        too_deep: None,
+    };
+    // Driven event by event: `Parser::load` recurses once per nesting level.
+    let mut result = Ok(());
+    for ev in parser.by_ref() {
+        match ev {
+            Ok((ev, span)) => guard.on_event(ev, span),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+        if guard.too_deep.is_some() {
+            break;
+        }
+    }
+    if let Some(span) = guard.too_deep {
+        let offset = index.offset_of(span.start.line(), span.start.col());
+        return Err(index.error(
+            offset..offset,
+            format!("YAML nested more than {MAX_DEPTH} levels deep; this is not a manifest, lockfile or OpenAPI document"),
+        ));
+    }
+    let loader = guard.loader;
     let err = match result {
         Err(e) => Some(e),
         Ok(()) => loader.error().cloned(),
