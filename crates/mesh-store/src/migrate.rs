@@ -9,8 +9,10 @@
 //! - times are `BIGINT` milliseconds since the Unix epoch, UTC;
 //! - `tasks.unmet_deps` counts dependencies that are not completed (kept up to date by every
 //!   transition into and out of `completed`), so "claimable" is an indexed predicate;
-//! - `tasks.claim_seq` grows with every claim; a lane's largest value says when it was last
-//!   served (round-robin);
+//! - `tasks.claim_seq` is the id of the task's latest claim event, so it grows with every claim;
+//!   a lane's largest value says when it was last served (round-robin);
+//! - ids are never reused: tasks are never deleted and events are append-only (SQLite uses plain
+//!   rowid keys, which saves a page write per insert over AUTOINCREMENT);
 //! - `task_events` is append-only (a trigger refuses UPDATE and DELETE).
 
 use crate::db::{Conn, P, PgConn, SqliteConn, map_sqlite};
@@ -30,7 +32,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "tasks, dependencies, events, lanes",
         sqlite: r#"
 CREATE TABLE tasks (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               INTEGER PRIMARY KEY,
     key              TEXT UNIQUE,
     plan             TEXT,
     title            TEXT NOT NULL,
@@ -48,14 +50,13 @@ CREATE TABLE tasks (
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL
 );
-CREATE INDEX ix_tasks_claimable ON tasks (priority, lane, id)
-    WHERE status = 'pending' AND unmet_deps = 0;
-CREATE INDEX ix_tasks_claimable_lane ON tasks (lane, priority, id)
+-- The one index of claimable tasks: per lane, most urgent first. (A second index led by
+-- priority tempted planners without statistics into scanning this one whole.)
+CREATE INDEX ix_tasks_claimable ON tasks (lane, priority, id)
     WHERE status = 'pending' AND unmet_deps = 0;
 CREATE INDEX ix_tasks_lease ON tasks (lease_expires_at) WHERE status = 'in_progress';
 CREATE INDEX ix_tasks_lane_seq ON tasks (lane, claim_seq);
 CREATE INDEX ix_tasks_plan ON tasks (plan) WHERE plan IS NOT NULL;
-CREATE INDEX ix_tasks_status ON tasks (status);
 
 CREATE TABLE task_deps (
     task_id INTEGER NOT NULL REFERENCES tasks (id),
@@ -66,7 +67,7 @@ CREATE TABLE task_deps (
 CREATE INDEX ix_task_deps_dep ON task_deps (dep_id, task_id);
 
 CREATE TABLE task_events (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          INTEGER PRIMARY KEY,
     task_id     INTEGER NOT NULL REFERENCES tasks (id),
     at          INTEGER NOT NULL,
     actor       TEXT NOT NULL,
@@ -81,8 +82,6 @@ CREATE TRIGGER task_events_no_delete BEFORE DELETE ON task_events
 BEGIN SELECT RAISE(ABORT, 'task_events is append-only'); END;
 
 CREATE TABLE lanes (lane TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-INSERT INTO counters (name, value) VALUES ('claim_seq', 0);
 "#,
         postgres: r#"
 CREATE TABLE tasks (
@@ -104,14 +103,13 @@ CREATE TABLE tasks (
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL
 );
-CREATE INDEX ix_tasks_claimable ON tasks (priority, lane, id)
-    WHERE status = 'pending' AND unmet_deps = 0;
-CREATE INDEX ix_tasks_claimable_lane ON tasks (lane, priority, id)
+-- The one index of claimable tasks: per lane, most urgent first. (A second index led by
+-- priority tempted planners without statistics into scanning this one whole.)
+CREATE INDEX ix_tasks_claimable ON tasks (lane, priority, id)
     WHERE status = 'pending' AND unmet_deps = 0;
 CREATE INDEX ix_tasks_lease ON tasks (lease_expires_at) WHERE status = 'in_progress';
 CREATE INDEX ix_tasks_lane_seq ON tasks (lane, claim_seq);
 CREATE INDEX ix_tasks_plan ON tasks (plan) WHERE plan IS NOT NULL;
-CREATE INDEX ix_tasks_status ON tasks (status);
 
 CREATE TABLE task_deps (
     task_id BIGINT NOT NULL REFERENCES tasks (id),
@@ -140,18 +138,24 @@ CREATE TRIGGER task_events_append_only BEFORE UPDATE OR DELETE ON task_events
     FOR EACH ROW EXECUTE FUNCTION mesh_append_only();
 
 CREATE TABLE lanes (lane TEXT PRIMARY KEY);
-CREATE SEQUENCE mesh_claim_seq;
 
 -- The scheduler's pick, in one round trip: reap expired leases, then claim the most urgent
 -- claimable task, lanes served round-robin (least recently served first), skipping rows that
--- concurrent workers hold. Mirrors Store::next_task's SQLite path; returns the id or NULL.
+-- concurrent workers hold. Mirrors Store::next_task's SQLite path; returns the claimed task
+-- (the columns of task_select! in store.rs) or no row.
 CREATE FUNCTION mesh_next(p_worker TEXT, p_lane TEXT, p_now BIGINT, p_lease_until BIGINT)
-RETURNS BIGINT LANGUAGE plpgsql AS $fn$
+RETURNS TABLE (id BIGINT, key TEXT, plan TEXT, title TEXT, lane TEXT, priority BIGINT, risk TEXT,
+               trace TEXT, dod TEXT, status TEXT, worker TEXT, lease_expires_at BIGINT,
+               created_at BIGINT, updated_at BIGINT, deps TEXT)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
 DECLARE
     r RECORD;
     v_p BIGINT;
     v_id BIGINT;
-    v_lane TEXT;
+    v_seq BIGINT;
+    v_lanes TEXT[];
+    v_heads BIGINT[];
 BEGIN
     FOR r IN SELECT id, worker FROM tasks
              WHERE status = 'in_progress' AND lease_expires_at <= p_now
@@ -170,35 +174,58 @@ BEGIN
         WHERE status = 'pending' AND unmet_deps = 0 AND lane = p_lane
         ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED;
     ELSE
-        SELECT min(priority) INTO v_p FROM tasks WHERE status = 'pending' AND unmet_deps = 0;
-        IF v_p IS NULL THEN
-            RETURN NULL;
+        -- Lanes, least recently served first, each with its most urgent claimable priority.
+        SELECT array_agg(x.lane ORDER BY x.served, x.lane), array_agg(x.head ORDER BY x.served, x.lane)
+        INTO v_lanes, v_heads
+        FROM (SELECT l.lane,
+                     coalesce((SELECT max(t.claim_seq) FROM tasks t WHERE t.lane = l.lane), 0)
+                         AS served,
+                     (SELECT t.priority FROM tasks t
+                      WHERE t.status = 'pending' AND t.unmet_deps = 0 AND t.lane = l.lane
+                      ORDER BY t.priority, t.id LIMIT 1) AS head
+              FROM lanes l) x
+        WHERE x.head IS NOT NULL;
+        IF v_lanes IS NULL THEN
+            RETURN;
         END IF;
-        FOR v_lane IN SELECT l.lane FROM lanes l
-                      ORDER BY coalesce((SELECT max(t.claim_seq) FROM tasks t
-                                         WHERE t.lane = l.lane), 0), l.lane
-        LOOP
+        FOR i IN 1 .. array_length(v_heads, 1) LOOP
+            IF v_p IS NULL OR v_heads[i] < v_p THEN
+                v_p := v_heads[i];
+            END IF;
+        END LOOP;
+        -- The most urgent priority, lanes round-robin; rows other workers hold are skipped.
+        FOR i IN 1 .. array_length(v_lanes, 1) LOOP
+            CONTINUE WHEN v_heads[i] <> v_p;
             SELECT id INTO v_id FROM tasks
-            WHERE status = 'pending' AND unmet_deps = 0 AND priority = v_p AND lane = v_lane
+            WHERE status = 'pending' AND unmet_deps = 0 AND lane = v_lanes[i] AND priority = v_p
             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
             EXIT WHEN v_id IS NOT NULL;
         END LOOP;
+        -- Everything that urgent is being taken right now: the next best in any lane.
         IF v_id IS NULL THEN
-            SELECT id INTO v_id FROM tasks
-            WHERE status = 'pending' AND unmet_deps = 0
-            ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED;
+            FOR i IN 1 .. array_length(v_lanes, 1) LOOP
+                SELECT id INTO v_id FROM tasks
+                WHERE status = 'pending' AND unmet_deps = 0 AND lane = v_lanes[i]
+                ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED;
+                EXIT WHEN v_id IS NOT NULL;
+            END LOOP;
         END IF;
     END IF;
 
     IF v_id IS NULL THEN
-        RETURN NULL;
+        RETURN;
     END IF;
-    UPDATE tasks SET status = 'in_progress', worker = p_worker, lease_expires_at = p_lease_until,
-                     claim_seq = nextval('mesh_claim_seq'), updated_at = p_now
-    WHERE id = v_id;
     INSERT INTO task_events (task_id, at, actor, from_status, to_status, reason)
-    VALUES (v_id, p_now, p_worker, 'pending', 'in_progress', 'claimed');
-    RETURN v_id;
+    VALUES (v_id, p_now, p_worker, 'pending', 'in_progress', 'claimed')
+    RETURNING task_events.id INTO v_seq;
+    UPDATE tasks SET status = 'in_progress', worker = p_worker, lease_expires_at = p_lease_until,
+                     claim_seq = v_seq, updated_at = p_now
+    WHERE tasks.id = v_id;
+    RETURN QUERY
+        SELECT t.id, t.key, t.plan, t.title, t.lane, t.priority, t.risk, t.trace, t.dod,
+               t.status, t.worker, t.lease_expires_at, t.created_at, t.updated_at,
+               (SELECT string_agg(d.dep_id::text, ',') FROM task_deps d WHERE d.task_id = t.id)
+        FROM tasks t WHERE t.id = v_id;
 END
 $fn$;
 "#,

@@ -317,10 +317,10 @@ fn insert_event(
     from: Option<Status>,
     to: Status,
     reason: &str,
-) -> Result<()> {
-    c.exec(
+) -> Result<i64> {
+    c.query_opt(
         "INSERT INTO task_events (task_id, at, actor, from_status, to_status, reason)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         &[
             P::I(task),
             P::I(now),
@@ -329,20 +329,9 @@ fn insert_event(
             P::T(to.as_str()),
             P::T(reason),
         ],
-    )?;
-    Ok(())
-}
-
-fn next_claim_seq(c: &mut dyn Conn) -> Result<i64> {
-    let sql = match c.dialect() {
-        Dialect::Sqlite => {
-            "UPDATE counters SET value = value + 1 WHERE name = 'claim_seq' RETURNING value"
-        }
-        Dialect::Postgres => "SELECT nextval('mesh_claim_seq')",
-    };
-    c.query_opt(sql, &[])?
-        .ok_or_else(|| StoreError::Database("the claim counter is missing".into()))?
-        .i64(0)
+    )?
+    .ok_or_else(|| StoreError::Database("event insert returned no id".into()))?
+    .i64(0)
 }
 
 fn ensure_lane(c: &mut dyn Conn, lane: &str) -> Result<()> {
@@ -357,7 +346,8 @@ fn ensure_lane(c: &mut dyn Conn, lane: &str) -> Result<()> {
 fn reap_in(c: &mut dyn Conn, now: i64) -> Result<Vec<Reaped>> {
     let rows = c.query(
         "SELECT id, worker FROM tasks
-         WHERE status = 'in_progress' AND lease_expires_at <= $1 ORDER BY id",
+         WHERE status = 'in_progress' AND lease_expires_at <= $1
+         ORDER BY lease_expires_at, id",
         &[P::I(now)],
     )?;
     let mut reaped = Vec::new();
@@ -390,50 +380,34 @@ fn reap_in(c: &mut dyn Conn, now: i64) -> Result<Vec<Reaped>> {
 /// The SQLite pick (PostgreSQL runs the same algorithm in `mesh_next`): the most urgent
 /// claimable task; among equally urgent ones, the lane served least recently first.
 fn pick_candidate(c: &mut dyn Conn, lane: Option<&str>) -> Result<Option<i64>> {
+    const HEAD: &str = "SELECT priority, id FROM tasks
+         WHERE status = 'pending' AND unmet_deps = 0 AND lane = $1
+         ORDER BY priority, id LIMIT 1";
     if let Some(lane) = lane {
         return c
-            .query_opt(
-                "SELECT id FROM tasks WHERE status = 'pending' AND unmet_deps = 0 AND lane = $1
-                 ORDER BY priority, id LIMIT 1",
-                &[P::T(lane)],
-            )?
-            .map(|r| r.i64(0))
+            .query_opt(HEAD, &[P::T(lane)])?
+            .map(|r| r.i64(1))
             .transpose();
     }
-    let top = c
-        .query_opt(
-            "SELECT min(priority) FROM tasks WHERE status = 'pending' AND unmet_deps = 0",
-            &[],
-        )?
-        .map(|r| r.opt_i64(0))
-        .transpose()?
-        .flatten();
-    let Some(top) = top else { return Ok(None) };
     let lanes = c.query(
         "SELECT l.lane FROM lanes l
          ORDER BY coalesce((SELECT max(t.claim_seq) FROM tasks t WHERE t.lane = l.lane), 0),
                   l.lane",
         &[],
     )?;
+    // Each lane's most urgent claimable task; the first lane (least recently served) holding
+    // the most urgent priority wins.
+    let mut best: Option<(i64, i64)> = None;
     for l in lanes {
         let lane = l.text(0)?;
-        let hit = c.query_opt(
-            "SELECT id FROM tasks
-             WHERE status = 'pending' AND unmet_deps = 0 AND priority = $1 AND lane = $2
-             ORDER BY id LIMIT 1",
-            &[P::I(top), P::T(&lane)],
-        )?;
-        if let Some(r) = hit {
-            return Ok(Some(r.i64(0)?));
+        if let Some(r) = c.query_opt(HEAD, &[P::T(&lane)])? {
+            let (prio, id) = (r.i64(0)?, r.i64(1)?);
+            if best.is_none_or(|(p, _)| prio < p) {
+                best = Some((prio, id));
+            }
         }
     }
-    c.query_opt(
-        "SELECT id FROM tasks WHERE status = 'pending' AND unmet_deps = 0
-         ORDER BY priority, id LIMIT 1",
-        &[],
-    )?
-    .map(|r| r.i64(0))
-    .transpose()
+    Ok(best.map(|(_, id)| id))
 }
 
 /// Shift `unmet_deps` of every task that depends on `id` by `delta` (±1) when `id` enters or
@@ -528,8 +502,11 @@ fn transition(
     }
 
     let to = action.target();
+    // The event first: a claim's event id is the task's new claim_seq. Should the
+    // compare-and-set below lose a race, the whole transaction (event included) is retried.
+    let event = insert_event(c, id, now, actor, Some(from), to, reason)?;
     let (new_worker, new_lease, new_seq): (Option<&str>, Option<i64>, i64) = match action {
-        Action::Claim => (Some(actor), lease_until, next_claim_seq(c)?),
+        Action::Claim => (Some(actor), lease_until, event),
         Action::Submit | Action::Approve | Action::Fail => (holder.as_deref(), None, claim_seq),
         _ => (None, None, claim_seq),
     };
@@ -559,7 +536,6 @@ fn transition(
     } else if from == Status::Completed {
         adjust_dependents(c, id, 1)?;
     }
-    insert_event(c, id, now, actor, Some(from), to, reason)?;
     must_task(c, id)
 }
 
@@ -1419,7 +1395,15 @@ impl Store {
                 let Some(id) = pick_candidate(c, lane.as_deref())? else {
                     return Ok(None);
                 };
-                let seq = next_claim_seq(c)?;
+                let seq = insert_event(
+                    c,
+                    id,
+                    now,
+                    &worker,
+                    Some(Status::Pending),
+                    Status::InProgress,
+                    "claimed",
+                )?;
                 let n = c.exec(
                     "UPDATE tasks SET status = 'in_progress', worker = $1, lease_expires_at = $2,
                          claim_seq = $3, updated_at = $4
@@ -1429,25 +1413,17 @@ impl Store {
                 if n != 1 {
                     return Err(StoreError::Busy(format!("{} was taken", display_id(id))));
                 }
-                insert_event(
-                    c,
-                    id,
-                    now,
-                    &worker,
-                    Some(Status::Pending),
-                    Status::InProgress,
-                    "claimed",
-                )?;
                 fetch_task(c, id)
             }),
             Backend::Postgres(m) => {
                 let mut db = lock(m);
                 let start = std::time::Instant::now();
                 let mut attempt = 0;
-                let id = loop {
-                    // Autocommit: the function is one transaction, one round trip.
+                loop {
+                    // Autocommit: the function is one transaction and one round trip, and
+                    // returns the claimed task.
                     let r = db.query_opt(
-                        "SELECT mesh_next($1, $2, $3, $4)",
+                        "SELECT * FROM mesh_next($1, $2, $3, $4)",
                         &[
                             P::T(&worker),
                             P::OT(lane.as_deref()),
@@ -1460,14 +1436,7 @@ impl Store {
                             crate::db::backoff(attempt);
                             attempt += 1;
                         }
-                        other => break other?.map(|r| r.opt_i64(0)).transpose()?.flatten(),
-                    }
-                };
-                match id {
-                    None => Ok(None),
-                    Some(id) => {
-                        let conn: &mut dyn Conn = &mut *db;
-                        fetch_task(conn, id)
+                        other => return other?.map(|row| parse_task(&row)).transpose(),
                     }
                 }
             }
