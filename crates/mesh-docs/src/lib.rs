@@ -10,12 +10,16 @@
 //!   generation-16 preamble).
 //! - [`prd`], [`spec`], [`decision`], [`techstack`]: typed views of each document.
 //! - [`docset`]: the documents of one root, as read together.
+//! - [`plan`]: the plan line grammar of draft plans (parse, check, render, graph).
+//! - [`planner`]: the deterministic planner, documents in, plan out.
 
 pub mod decision;
 pub mod docset;
 pub mod document;
 pub mod inline;
 pub mod markdown;
+pub mod plan;
+pub mod planner;
 pub mod prd;
 pub mod spec;
 pub mod techstack;
