@@ -58,6 +58,20 @@ if [[ -x "$PGBENCH" ]]; then
         printf '%-9s %2s workers  %7s claims/s  (baseline: pgbench, same SQL function, no mesh client)\n' \
             "pgbench" "$workers" "${tps:-?}" | tee -a "$OUT"
     done
+    # Calibration: PostgreSQL's own simple-update transaction (pgbench -N: one HOT update, one
+    # select, one insert) in a scratch database: what this machine does for the least write.
+    psql "$MESH_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS mesh_calib" >/dev/null 2>&1 || true
+    psql "$MESH_TEST_PG_URL" -qc "CREATE DATABASE mesh_calib" >/dev/null 2>&1 || true
+    CAL_URL="${MESH_TEST_PG_URL%/*}/mesh_calib"
+    if "$PGBENCH" -q -i -s 1 "$CAL_URL" >/dev/null 2>&1; then
+        for workers in 1 32; do
+            tps="$("$PGBENCH" -n -M prepared -N -c "$workers" -j 2 -T 5 "$CAL_URL" 2>/dev/null \
+                | sed -n 's/^tps = \([0-9]*\).*/\1/p')"
+            printf '%-9s %2s workers  %7s tx/s      (calibration: pgbench -N simple-update, not a claim)\n' \
+                "pgbench" "$workers" "${tps:-?}" | tee -a "$OUT"
+        done
+    fi
+    psql "$MESH_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS mesh_calib" >/dev/null 2>&1 || true
 fi
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure)" | tee -a "$OUT"
 for backend in sqlite postgres; do

@@ -56,7 +56,6 @@ CREATE INDEX ix_tasks_claimable ON tasks (lane, priority, id)
     WHERE status = 'pending' AND unmet_deps = 0;
 CREATE INDEX ix_tasks_lease ON tasks (lease_expires_at) WHERE status = 'in_progress';
 CREATE INDEX ix_tasks_lane_seq ON tasks (lane, claim_seq);
-CREATE INDEX ix_tasks_plan ON tasks (plan) WHERE plan IS NOT NULL;
 
 CREATE TABLE task_deps (
     task_id INTEGER NOT NULL REFERENCES tasks (id),
@@ -109,7 +108,6 @@ CREATE INDEX ix_tasks_claimable ON tasks (lane, priority, id)
     WHERE status = 'pending' AND unmet_deps = 0;
 CREATE INDEX ix_tasks_lease ON tasks (lease_expires_at) WHERE status = 'in_progress';
 CREATE INDEX ix_tasks_lane_seq ON tasks (lane, claim_seq);
-CREATE INDEX ix_tasks_plan ON tasks (plan) WHERE plan IS NOT NULL;
 
 CREATE TABLE task_deps (
     task_id BIGINT NOT NULL REFERENCES tasks (id),
@@ -154,6 +152,7 @@ DECLARE
     v_p BIGINT;
     v_id BIGINT;
     v_seq BIGINT;
+    v_got BIGINT;
     v_lanes TEXT[];
     v_heads BIGINT[];
 BEGIN
@@ -183,23 +182,25 @@ BEGIN
                      (SELECT t.priority FROM tasks t
                       WHERE t.status = 'pending' AND t.unmet_deps = 0 AND t.lane = l.lane
                       ORDER BY t.priority, t.id LIMIT 1) AS head
-              FROM lanes l) x
-        WHERE x.head IS NOT NULL;
-        IF v_lanes IS NULL THEN
-            RETURN;
-        END IF;
-        FOR i IN 1 .. array_length(v_heads, 1) LOOP
-            IF v_p IS NULL OR v_heads[i] < v_p THEN
+              FROM lanes l) x;
+        FOR i IN 1 .. coalesce(array_length(v_heads, 1), 0) LOOP
+            IF v_heads[i] IS NOT NULL AND (v_p IS NULL OR v_heads[i] < v_p) THEN
                 v_p := v_heads[i];
             END IF;
         END LOOP;
+        IF v_p IS NULL THEN
+            RETURN;
+        END IF;
         -- The most urgent priority, lanes round-robin; rows other workers hold are skipped.
+        -- (Always `ORDER BY priority, id` within a lane: only ix_tasks_claimable yields that
+        -- order, so no planner walks the primary key instead, past every claimed task.)
         FOR i IN 1 .. array_length(v_lanes, 1) LOOP
-            CONTINUE WHEN v_heads[i] <> v_p;
-            SELECT id INTO v_id FROM tasks
-            WHERE status = 'pending' AND unmet_deps = 0 AND lane = v_lanes[i] AND priority = v_p
-            ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
-            EXIT WHEN v_id IS NOT NULL;
+            CONTINUE WHEN v_heads[i] IS DISTINCT FROM v_p;
+            SELECT id, priority INTO v_id, v_got FROM tasks
+            WHERE status = 'pending' AND unmet_deps = 0 AND lane = v_lanes[i]
+            ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED;
+            EXIT WHEN v_id IS NOT NULL AND v_got = v_p;
+            v_id := NULL;
         END LOOP;
         -- Everything that urgent is being taken right now: the next best in any lane.
         IF v_id IS NULL THEN
