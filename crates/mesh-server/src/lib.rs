@@ -1,0 +1,166 @@
+//! mesh-server: Atomic Mesh served — a REST JSON API under `/api/`, the web cockpit at `/`
+//! with live updates (server-sent events), an OpenAPI 3.1 document at `/openapi.json`, and MCP
+//! over streamable HTTP at `/mcp` (and over stdio for `mesh mcp`).
+//!
+//! Handlers hold no business logic: they call the service layer (mesh-service, mesh-store,
+//! mesh-check) through [`ops`], the same functions the MCP tools call.
+//!
+//! - [`serve`] runs the server until Ctrl-C / SIGTERM, then shuts down gracefully.
+//! - [`auth`]: bearer tokens (hashed in the store), roles reader < worker < admin.
+//! - [`problem`]: every error is RFC 7807 problem+json.
+
+pub mod api;
+pub mod auth;
+pub mod mcp;
+pub mod openapi;
+pub mod ops;
+pub mod problem;
+pub mod state;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use api::{Limits, ROUTES};
+pub use auth::{Caller, Issued, Role, TokenSet, issue};
+pub use problem::Problem;
+pub use state::AppState;
+
+use mesh_service::project::Project;
+use mesh_store::{Store, StoreLocation};
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// The project directory (holding docs/ or mesh.toml).
+    pub project_dir: PathBuf,
+    pub discover: bool,
+    pub store: StoreLocation,
+    pub limits: Limits,
+    /// The lease a claim gets unless the request asks for another.
+    pub lease: Duration,
+    /// How often to look for changes made by other processes.
+    pub poll: Duration,
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "refusing to listen on {addr} without tokens: anyone who can reach it could drive the scheduler\n  help: create tokens first (`mesh token create --role admin --name you`), or listen on loopback (--addr 127.0.0.1:7878)"
+    )]
+    OpenOnNetwork { addr: SocketAddr },
+    #[error("{0}")]
+    Project(#[from] mesh_service::project::OpenError),
+    #[error("{0}")]
+    Store(#[from] mesh_store::StoreError),
+    #[error(
+        "cannot listen on {addr}: {source}\n  help: is another server using the port? choose one with --addr"
+    )]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Open the project and the store and build the shared state (also used by `mesh mcp`).
+pub fn open_state(
+    project_dir: PathBuf,
+    discover: bool,
+    store: &StoreLocation,
+    lease: Duration,
+) -> Result<AppState, ServeError> {
+    let project = Project::open(&project_dir, discover)?;
+    let store = Store::open(store)?;
+    Ok(AppState::new(project_dir, discover, project, store, lease)?)
+}
+
+/// The full application router over `state` (API, cockpit, MCP), for serving or testing.
+pub fn app(state: AppState, limits: Limits, loopback_only: bool) -> axum::Router {
+    let mcp = mcp::http_router(state.clone(), loopback_only);
+    api::router(state, limits, Some(mcp))
+}
+
+/// Run the server until Ctrl-C or SIGTERM; in-flight requests finish, live streams end.
+/// `ready` is called with the bound address once the server accepts connections.
+pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    let state = open_state(
+        opts.project_dir.clone(),
+        opts.discover,
+        &opts.store,
+        opts.lease,
+    )?;
+    let loopback = opts.addr.ip().is_loopback();
+    if !loopback && state.tokens().is_empty() {
+        return Err(ServeError::OpenOnNetwork { addr: opts.addr });
+    }
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: opts.addr,
+            source,
+        })?;
+    let local = listener.local_addr()?;
+    let app = app(state.clone(), opts.limits, loopback);
+    tokio::spawn(state.clone().watch(opts.poll));
+    tracing::info!(
+        addr = %local,
+        store = %opts.store,
+        auth = if state.tokens().is_empty() { "open (loopback only)" } else { "bearer tokens" },
+        "mesh serve listening"
+    );
+    ready(local);
+    let stop = state.shutdown_token();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            stop.cancel();
+        })
+        .await?;
+    tracing::info!("mesh serve stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// Structured JSON logs on stderr; the level comes from `MESH_LOG` (e.g. `info`, `warn`,
+/// `mesh_server=debug`), default `info`. Call once.
+pub fn init_logging() {
+    init_logging_with_default("info");
+}
+
+/// [`init_logging`] with another default level when `MESH_LOG` is unset.
+pub fn init_logging_with_default(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MESH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_current_span(false)
+        .try_init();
+}

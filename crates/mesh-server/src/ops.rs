@@ -1,0 +1,418 @@
+//! The operations the REST handlers and the MCP tools share. Each is an adapter: it picks the
+//! root or the worker, runs the service-layer call (mesh-service, mesh-store, mesh-check) off the
+//! async threads, and records that something changed. No business rules live here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::schemars;
+use serde::{Deserialize, Serialize};
+
+use mesh_check::context::Root;
+use mesh_check::emit::{self, Summary};
+use mesh_check::engine::{self, Selection};
+use mesh_docs::decision::Status as DecisionStatus;
+use mesh_docs::hydrate::Snapshot;
+use mesh_docs::{DocKind, Document};
+use mesh_service::decide::{self, AddedDecision, DecisionList, NewDecision};
+use mesh_store::{NewTask, Task, TaskDetail, TaskFilter, Verdict};
+
+use crate::problem::Problem;
+use crate::state::{AppState, blocking};
+
+/// The longest lease a request may ask for.
+pub const MAX_LEASE: Duration = Duration::from_secs(24 * 3600);
+
+/// A lease in seconds from a request, or the server's default.
+pub fn lease(state: &AppState, secs: Option<u64>) -> Result<Duration, Problem> {
+    match secs {
+        None => Ok(state.lease()),
+        Some(s) if s == 0 || Duration::from_secs(s) > MAX_LEASE => Err(Problem::invalid(format!(
+            "lease_secs must be between 1 and {}",
+            MAX_LEASE.as_secs()
+        ))),
+        Some(s) => Ok(Duration::from_secs(s)),
+    }
+}
+
+/// The root a request names (by its display name, `docs`), or the first root.
+pub fn root(state: &AppState, name: Option<&str>) -> Result<Root, Problem> {
+    let project = state.project();
+    let found = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        None => project.roots.first(),
+        Some(n) => project
+            .roots
+            .iter()
+            .find(|r| r.display == n || r.display.trim_end_matches('/') == n),
+    };
+    found.cloned().ok_or_else(|| {
+        let known: Vec<&str> = project.roots.iter().map(|r| r.display.as_str()).collect();
+        Problem::not_found(match name {
+            Some(n) => format!(
+                "no document root `{n}`; the roots are: {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+            None => "the project has no document root; run `mesh init`".to_string(),
+        })
+    })
+}
+
+// -- documents ----------------------------------------------------------------------------------
+
+/// The diagnostics of every root, in `mesh check --format json`'s shape.
+pub async fn diagnostics(state: &AppState) -> Result<serde_json::Value, Problem> {
+    let project = state.project();
+    blocking(move || {
+        let reports = engine::check_roots(
+            project.roots.clone(),
+            &project.config,
+            &Selection::default(),
+        );
+        let mut diags = Vec::new();
+        let mut files = 0;
+        let mut roots = Vec::new();
+        for r in reports {
+            roots.push(r.root.display.clone());
+            files += r.loaded.files;
+            diags.extend(r.diagnostics);
+        }
+        let text = emit::json(&diags, &Summary::from_diagnostics(&diags, files, roots));
+        serde_json::from_str(&text).map_err(|e| Problem::internal(&e))
+    })
+    .await?
+}
+
+/// One root's parsed documents.
+#[derive(Debug, Serialize)]
+pub struct RootDocuments {
+    pub root: String,
+    pub documents: Vec<Document>,
+}
+
+/// Every root's parsed documents (structure with spans and lines; text left out).
+pub async fn documents(state: &AppState) -> Result<Vec<RootDocuments>, Problem> {
+    let project = state.project();
+    blocking(move || {
+        project
+            .roots
+            .iter()
+            .map(|root| RootDocuments {
+                root: root.display.clone(),
+                documents: mesh_check::load::load_root(root).docs.docs,
+            })
+            .collect()
+    })
+    .await
+}
+
+/// A document's text, for MCP resources.
+pub async fn document_text(
+    state: &AppState,
+    root_name: &str,
+    kind: DocKind,
+) -> Result<String, Problem> {
+    let root = root(state, Some(root_name))?;
+    blocking(move || {
+        let path = root.dir.join(kind.file_name());
+        mesh_check::load::read_text(&path).map_err(|p| match p {
+            mesh_check::load::ReadProblem::Missing => Problem::not_found(format!(
+                "{} does not exist; run `mesh init`",
+                root.file_display(kind)
+            )),
+            mesh_check::load::ReadProblem::Problem(message, help, _) => {
+                Problem::invalid(format!("{message}; {help}"))
+            }
+        })
+    })
+    .await?
+}
+
+/// The hydrated snapshot of one root, and whether ACTIVE_SPEC.md is stale.
+#[derive(Debug, Serialize)]
+pub struct HydrateView {
+    pub root: String,
+    pub path: String,
+    /// ACTIVE_SPEC.md differs from what hydration gives (run `mesh hydrate`).
+    pub stale: bool,
+    pub snapshot: Snapshot,
+}
+
+/// The hydrated snapshot of every root that has sources (computed, nothing written).
+pub async fn hydrate(state: &AppState) -> Result<Vec<HydrateView>, Problem> {
+    let project = state.project();
+    blocking(move || {
+        let mut out = Vec::new();
+        for root in &project.roots {
+            let h = mesh_service::hydrate::plan(root)?;
+            out.push(HydrateView {
+                root: h.root,
+                path: h.display_path,
+                stale: h.changed,
+                snapshot: h.snapshot,
+            });
+        }
+        Ok(out)
+    })
+    .await?
+}
+
+// -- ledger -------------------------------------------------------------------------------------
+
+/// The ledger: its chain verification and its entries (oldest first; none when the chain is
+/// broken, see `verification.problem`).
+#[derive(Debug, Serialize)]
+pub struct LedgerView {
+    pub verification: mesh_service::ledger::Verification,
+    pub entries: Vec<mesh_service::ledger::Entry>,
+}
+
+/// Verify the ledger and read its entries.
+pub async fn ledger(state: &AppState) -> Result<LedgerView, Problem> {
+    let path = mesh_service::ledger::path_in(state.project_dir());
+    blocking(move || {
+        let verification = mesh_service::ledger::verify(&path)?;
+        let entries = if verification.ok {
+            mesh_service::ledger::entries(&path)?
+        } else {
+            Vec::new()
+        };
+        Ok(LedgerView {
+            verification,
+            entries,
+        })
+    })
+    .await?
+}
+
+// -- decisions ----------------------------------------------------------------------------------
+
+/// A decision to record, as a request gives it.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct DecisionInput {
+    /// One of INIT, SCOPE, ARCH, API, DATA, SECURITY, UX, PERF, OPS, TEST, RELEASE.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// What was decided, in one line.
+    pub decision: String,
+    /// Why.
+    #[serde(default)]
+    pub rationale: Option<String>,
+    /// Area it applies to (backend, api, project, ...).
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The task it belongs to (T-12).
+    #[serde(default)]
+    pub task: Option<String>,
+    /// The problem (generation-16 logs).
+    #[serde(default)]
+    pub context: Option<String>,
+    /// Record it as proposed rather than active.
+    #[serde(default)]
+    pub proposed: bool,
+    /// The document root (default: the first).
+    #[serde(default)]
+    pub root: Option<String>,
+}
+
+impl DecisionInput {
+    fn into_new(self, owner: Option<String>) -> NewDecision {
+        NewDecision {
+            kind: self.kind,
+            decision: self.decision,
+            rationale: self.rationale,
+            context: self.context,
+            scope: self.scope,
+            task: self.task,
+            owner,
+            proposed: self.proposed,
+            ..NewDecision::default()
+        }
+    }
+}
+
+/// The decisions of a root, optionally only those with `status`.
+pub async fn decisions(
+    state: &AppState,
+    root_name: Option<&str>,
+    status: Option<&str>,
+) -> Result<DecisionList, Problem> {
+    let root = root(state, root_name)?;
+    let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            [
+                DecisionStatus::Active,
+                DecisionStatus::Proposed,
+                DecisionStatus::Superseded,
+                DecisionStatus::Reverted,
+                DecisionStatus::Unknown,
+            ]
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                Problem::invalid(format!(
+                    "unknown decision status `{s}`: use active, proposed, superseded, reverted or unknown"
+                ))
+            })?,
+        ),
+    };
+    blocking(move || Ok(decide::list(&root.dir, status)?)).await?
+}
+
+/// Record a decision (owner: the caller).
+pub async fn add_decision(
+    state: &AppState,
+    input: DecisionInput,
+    owner: Option<String>,
+) -> Result<AddedDecision, Problem> {
+    let root = root(state, input.root.as_deref())?;
+    let added = blocking(move || Ok::<_, Problem>(decide::add(&root.dir, input.into_new(owner))?))
+        .await??;
+    state.documents_changed();
+    Ok(added)
+}
+
+/// Supersede decision `id` by a new one.
+pub async fn supersede_decision(
+    state: &AppState,
+    id: String,
+    input: DecisionInput,
+    owner: Option<String>,
+) -> Result<AddedDecision, Problem> {
+    let root = root(state, input.root.as_deref())?;
+    let added = blocking(move || {
+        Ok::<_, Problem>(decide::supersede(&root.dir, &id, input.into_new(owner))?)
+    })
+    .await??;
+    state.documents_changed();
+    Ok(added)
+}
+
+// -- tasks --------------------------------------------------------------------------------------
+
+async fn store_call<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mesh_store::Store) -> Result<T, mesh_store::StoreError> + Send + 'static,
+) -> Result<T, Problem> {
+    let store = state.store();
+    Ok(blocking(move || f(&store)).await??)
+}
+
+async fn store_write<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mesh_store::Store) -> Result<T, mesh_store::StoreError> + Send + 'static,
+) -> Result<T, Problem> {
+    let out = store_call(state, f).await;
+    if out.is_ok() {
+        state.tasks_changed();
+    }
+    out
+}
+
+/// Tasks matching a filter.
+pub async fn list_tasks(state: &AppState, filter: TaskFilter) -> Result<Vec<Task>, Problem> {
+    store_call(state, move |s| s.list_tasks(&filter)).await
+}
+
+/// One task (by `12`, `T-12` or its key) with its history.
+pub async fn show_task(state: &AppState, reference: String) -> Result<TaskDetail, Problem> {
+    store_call(state, move |s| s.task_detail(s.resolve(&reference)?)).await
+}
+
+/// Create a task.
+pub async fn add_task(state: &AppState, new: NewTask, actor: String) -> Result<Task, Problem> {
+    store_write(state, move |s| s.add_task(&new, &actor)).await
+}
+
+/// Pick and claim the most urgent claimable task for `worker`.
+pub async fn next_task(
+    state: &AppState,
+    worker: String,
+    lane: Option<String>,
+    lease: Duration,
+) -> Result<Option<Task>, Problem> {
+    let store = state.store();
+    let task = blocking(move || store.next_task(&worker, lane.as_deref(), lease)).await??;
+    if task.is_some() {
+        state.tasks_changed();
+    }
+    Ok(task)
+}
+
+/// Claim a given task.
+pub async fn claim(
+    state: &AppState,
+    reference: String,
+    worker: String,
+    lease: Duration,
+) -> Result<Task, Problem> {
+    store_write(state, move |s| {
+        s.claim_task(s.resolve(&reference)?, &worker, lease)
+    })
+    .await
+}
+
+/// Renew `worker`'s lease.
+pub async fn heartbeat(
+    state: &AppState,
+    reference: String,
+    worker: String,
+    lease: Duration,
+) -> Result<Task, Problem> {
+    // A renewal is not a change anyone watches: no event, no cache invalidation.
+    store_call(state, move |s| {
+        s.heartbeat(s.resolve(&reference)?, &worker, lease)
+    })
+    .await
+}
+
+/// Submit for review.
+pub async fn submit(
+    state: &AppState,
+    reference: String,
+    worker: String,
+    note: Option<String>,
+) -> Result<Task, Problem> {
+    store_write(state, move |s| {
+        s.submit(s.resolve(&reference)?, &worker, note.as_deref())
+    })
+    .await
+}
+
+/// Give a claim back.
+pub async fn release(
+    state: &AppState,
+    reference: String,
+    worker: String,
+    note: Option<String>,
+) -> Result<Task, Problem> {
+    store_write(state, move |s| {
+        s.release(s.resolve(&reference)?, &worker, note.as_deref())
+    })
+    .await
+}
+
+/// Approve or reject a submitted task.
+pub async fn review(
+    state: &AppState,
+    reference: String,
+    verdict: Verdict,
+    reviewer: String,
+    note: String,
+) -> Result<Task, Problem> {
+    store_write(state, move |s| {
+        s.review(s.resolve(&reference)?, verdict, &reviewer, &note)
+    })
+    .await
+}
+
+/// Shared `Arc` of the status view (for MCP).
+pub async fn status(state: &AppState) -> Result<Arc<crate::state::CachedStatus>, Problem> {
+    state.status().await
+}

@@ -1,0 +1,342 @@
+//! The server's shared state: the project, the store, the tokens in force, the cached status
+//! and the change feed that drives live updates.
+//!
+//! `/api/status` is served from a cache keyed by two generations: one moves when a document
+//! (or mesh.toml) changes on disk, the other when the task store changes. Changes made through
+//! this server move the store generation at once; a watcher polls file sizes and modification
+//! times and the store's change marker to notice what other processes did.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use mesh_check::config::CONFIG_FILE_NAME;
+use mesh_check::pipeline::{Facts, TaskCounts};
+use mesh_docs::DocKind;
+use mesh_service::project::Project;
+use mesh_service::status::RootStatus;
+use mesh_store::{Status, Store};
+
+use crate::auth::TokenSet;
+use crate::problem::Problem;
+
+/// What changed, as sent to live clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Documents,
+    Tasks,
+}
+
+/// `/api/status`: every root's readiness and pipeline, and the task counts behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusView {
+    pub schema_version: u32,
+    pub roots: Vec<RootStatus>,
+    pub tasks: TaskCounts,
+}
+
+/// A computed status and its serialized body.
+#[derive(Debug)]
+pub struct CachedStatus {
+    key: (u64, u64),
+    pub view: StatusView,
+    pub json: axum::body::Bytes,
+}
+
+struct Inner {
+    project_dir: PathBuf,
+    discover: bool,
+    project: RwLock<Arc<Project>>,
+    store: Arc<Store>,
+    tokens: RwLock<Arc<TokenSet>>,
+    docs_gen: AtomicU64,
+    store_gen: AtomicU64,
+    status: RwLock<Option<Arc<CachedStatus>>>,
+    compute: tokio::sync::Mutex<()>,
+    changes: broadcast::Sender<Change>,
+    shutdown: CancellationToken,
+    lease: Duration,
+}
+
+/// Cheap to clone; shared by every handler, the MCP server and the watcher.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("project_dir", &self.0.project_dir)
+            .field("store", &self.0.store)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// State over an opened project and store. Loads the tokens in force.
+    pub fn new(
+        project_dir: PathBuf,
+        discover: bool,
+        project: Project,
+        store: Store,
+        lease: Duration,
+    ) -> Result<AppState, mesh_store::StoreError> {
+        let project = relative_roots(project, &project_dir);
+        let tokens = TokenSet::from_records(&store.active_tokens()?);
+        let (changes, _) = broadcast::channel(64);
+        Ok(AppState(Arc::new(Inner {
+            project_dir,
+            discover,
+            project: RwLock::new(Arc::new(project)),
+            store: Arc::new(store),
+            tokens: RwLock::new(Arc::new(tokens)),
+            docs_gen: AtomicU64::new(0),
+            store_gen: AtomicU64::new(0),
+            status: RwLock::new(None),
+            compute: tokio::sync::Mutex::new(()),
+            changes,
+            shutdown: CancellationToken::new(),
+            lease,
+        })))
+    }
+
+    pub fn project(&self) -> Arc<Project> {
+        self.0
+            .project
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    pub fn store(&self) -> Arc<Store> {
+        self.0.store.clone()
+    }
+
+    pub fn tokens(&self) -> Arc<TokenSet> {
+        self.0
+            .tokens
+            .read()
+            .map(|t| t.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The lease a claim gets unless the request asks for another.
+    pub fn lease(&self) -> Duration {
+        self.0.lease
+    }
+
+    /// Cancelled when the server shuts down (ends live streams).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.0.shutdown.clone()
+    }
+
+    /// Subscribe to changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.0.changes.subscribe()
+    }
+
+    /// Record that the tasks changed (called after every write through the server).
+    pub fn tasks_changed(&self) {
+        self.0.store_gen.fetch_add(1, Ordering::SeqCst);
+        let _ = self.0.changes.send(Change::Tasks);
+    }
+
+    /// Record that the documents changed.
+    pub fn documents_changed(&self) {
+        self.0.docs_gen.fetch_add(1, Ordering::SeqCst);
+        let _ = self.0.changes.send(Change::Documents);
+    }
+
+    fn key(&self) -> (u64, u64) {
+        (
+            self.0.docs_gen.load(Ordering::SeqCst),
+            self.0.store_gen.load(Ordering::SeqCst),
+        )
+    }
+
+    fn cached(&self, key: (u64, u64)) -> Option<Arc<CachedStatus>> {
+        let guard = self.0.status.read().ok()?;
+        guard.as_ref().filter(|c| c.key == key).cloned()
+    }
+
+    /// The status, from the cache when nothing changed since it was computed.
+    pub async fn status(&self) -> Result<Arc<CachedStatus>, Problem> {
+        let key = self.key();
+        if let Some(c) = self.cached(key) {
+            return Ok(c);
+        }
+        // One computation at a time; the others wait and take its result.
+        let _guard = self.0.compute.lock().await;
+        let key = self.key();
+        if let Some(c) = self.cached(key) {
+            return Ok(c);
+        }
+        let this = self.clone();
+        let computed = blocking(move || this.compute_status(key)).await??;
+        let computed = Arc::new(computed);
+        if let Ok(mut slot) = self.0.status.write() {
+            *slot = Some(computed.clone());
+        }
+        Ok(computed)
+    }
+
+    fn compute_status(&self, key: (u64, u64)) -> Result<CachedStatus, Problem> {
+        let counts = task_counts(&self.0.store)?;
+        let facts = Facts {
+            tasks: Some(counts),
+            ..Facts::default()
+        };
+        let project = self.project();
+        let view = StatusView {
+            schema_version: 1,
+            roots: mesh_service::status::collect(&project, &facts),
+            tasks: counts,
+        };
+        let json = serde_json::to_vec(&view).map_err(|e| Problem::internal(&e))?;
+        Ok(CachedStatus {
+            key,
+            view,
+            json: json.into(),
+        })
+    }
+
+    /// Re-read the tokens in force from the store.
+    pub fn reload_tokens(&self) -> Result<(), mesh_store::StoreError> {
+        let set = TokenSet::from_records(&self.0.store.active_tokens()?);
+        if let Ok(mut slot) = self.0.tokens.write() {
+            *slot = Arc::new(set);
+        }
+        Ok(())
+    }
+
+    /// Poll for changes made by other processes until shutdown: document files and mesh.toml
+    /// (size and modification time), the store's change marker, and the tokens in force.
+    pub async fn watch(self, every: Duration) {
+        let mut last_docs = None;
+        let mut last_marker = None;
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = self.0.shutdown.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            let this = self.clone();
+            let polled = blocking(move || {
+                let docs = this.docs_fingerprint();
+                let marker = this.0.store.change_marker().ok();
+                let _ = this.reload_tokens();
+                (docs, marker)
+            })
+            .await;
+            let Ok((docs, marker)) = polled else { continue };
+            if last_docs.is_some() && last_docs.as_ref() != Some(&docs) {
+                if docs.config_changed(last_docs.as_ref()) {
+                    self.reopen_project();
+                }
+                self.documents_changed();
+            }
+            last_docs = Some(docs);
+            if marker.is_some() && last_marker.is_some() && marker != last_marker {
+                self.tasks_changed();
+            }
+            if marker.is_some() {
+                last_marker = marker;
+            }
+        }
+    }
+
+    fn reopen_project(&self) {
+        match Project::open(&self.0.project_dir, self.0.discover) {
+            Ok(p) => {
+                let p = relative_roots(p, &self.0.project_dir);
+                if let Ok(mut slot) = self.0.project.write() {
+                    *slot = Arc::new(p);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "mesh.toml changed but cannot be used; keeping the previous configuration")
+            }
+        }
+    }
+
+    fn docs_fingerprint(&self) -> Fingerprint {
+        let project = self.project();
+        let mut files = vec![
+            stamp(&self.0.project_dir.join(CONFIG_FILE_NAME)),
+            stamp(&mesh_service::ledger::path_in(&self.0.project_dir)),
+        ];
+        for root in &project.roots {
+            for kind in DocKind::ALL {
+                files.push(stamp(&root.dir.join(kind.file_name())));
+            }
+        }
+        Fingerprint(files)
+    }
+
+    /// The project directory as given.
+    pub fn project_dir(&self) -> &Path {
+        &self.0.project_dir
+    }
+}
+
+/// Show roots relative to the project directory (`docs`, `svc/a/docs`) whatever path the server
+/// was given: clients name roots that way, and the server's own paths stay private.
+fn relative_roots(mut project: Project, dir: &Path) -> Project {
+    let given = dir.to_string_lossy().replace('\\', "/");
+    let prefix = format!("{}/", given.trim_end_matches('/'));
+    for r in &mut project.roots {
+        if let Some(rest) = r.display.strip_prefix(&prefix) {
+            r.display = rest.to_string();
+        } else if r.display == given.trim_end_matches('/') {
+            r.display = ".".to_string();
+        }
+    }
+    project
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint(Vec<Option<(u64, SystemTime)>>);
+
+impl Fingerprint {
+    fn config_changed(&self, before: Option<&Fingerprint>) -> bool {
+        before.is_none_or(|b| b.0.first() != self.0.first())
+    }
+}
+
+fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
+/// The store's counts by status, as the pipeline wants them.
+pub fn task_counts(store: &Store) -> Result<TaskCounts, Problem> {
+    let mut c = TaskCounts::default();
+    for (status, n) in store.status_counts()? {
+        let n = usize::try_from(n).unwrap_or(0);
+        match status {
+            Status::Pending => c.pending = n,
+            Status::InProgress => c.in_progress = n,
+            Status::Reviewing => c.reviewing = n,
+            Status::Completed => c.completed = n,
+            Status::Blocked => c.blocked = n,
+            Status::Failed => c.failed = n,
+            Status::Cancelled => c.cancelled = n,
+        }
+    }
+    Ok(c)
+}
+
+/// Run blocking work (the store, the file system) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::internal(&e))
+}
