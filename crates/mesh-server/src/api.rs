@@ -555,6 +555,7 @@ pub fn router(state: AppState, limits: Limits, mcp: Option<Router<AppState>>) ->
         .route("/cockpit/main", get(crate::web::main_fragment))
         .route("/assets/cockpit.js", get(crate::web::script))
         .route("/assets/cockpit.css", get(crate::web::style))
+        .route("/assets/favicon.svg", get(crate::web::icon))
         .fallback(not_found);
     if let Some(mcp) = mcp {
         app = app.merge(mcp);
@@ -802,6 +803,15 @@ pub const ROUTES: &[RouteDoc] = &[
         body: None,
         query: None,
         success: (200, "text/css"),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/assets/favicon.svg",
+        summary: "The cockpit's icon",
+        role: None,
+        body: None,
+        query: None,
+        success: (200, "image/svg+xml"),
     },
     RouteDoc {
         method: "post",

@@ -20,6 +20,7 @@ use crate::state::{AppState, StatusView};
 
 const SCRIPT: &str = include_str!("../assets/cockpit.js");
 const STYLE: &str = include_str!("../assets/cockpit.css");
+const ICON: &str = include_str!("../assets/favicon.svg");
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Escape text for HTML element content and attribute values.
@@ -124,6 +125,23 @@ pub async fn script() -> Response {
     r
 }
 
+pub async fn icon() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("max-age=86400"),
+            ),
+        ],
+        ICON,
+    )
+        .into_response()
+}
+
 pub async fn style() -> Response {
     let mut r = (
         [(
@@ -140,7 +158,7 @@ pub async fn style() -> Response {
 
 fn shell(main: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Atomic Mesh cockpit</title>\n<link rel=\"stylesheet\" href=\"/assets/cockpit.css\">\n<script src=\"/assets/cockpit.js\" defer></script>\n</head>\n<body>\n<header><h1>Atomic Mesh</h1><p class=\"live\" id=\"live\">static page: reload to update</p></header>\n<main id=\"main\">\n{main}</main>\n</body>\n</html>\n"
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Atomic Mesh cockpit</title>\n<link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\">\n<link rel=\"stylesheet\" href=\"/assets/cockpit.css\">\n<script src=\"/assets/cockpit.js\" defer></script>\n</head>\n<body>\n<header><h1>Atomic Mesh</h1><p class=\"live\" id=\"live\">static page: reload to update</p></header>\n<main id=\"main\">\n{main}</main>\n</body>\n</html>\n"
     )
 }
 

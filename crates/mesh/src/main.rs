@@ -38,6 +38,12 @@ enum Command {
     Hydrate(cmd::hydrate::Args),
     /// Record, supersede, revert and list decisions in DECISION_LOG.md.
     Decide(cmd::decide::Args),
+    /// Serve the REST API, the web cockpit and MCP over HTTP.
+    Serve(cmd::serve::Args),
+    /// Serve MCP over stdio for a coding agent.
+    Mcp(cmd::mcp::Args),
+    /// Create, list and revoke the server's bearer tokens.
+    Token(cmd::token::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +64,9 @@ fn main() -> ExitCode {
         Command::Ledger(args) => cmd::ledger::run(args),
         Command::Hydrate(args) => cmd::hydrate::run(args),
         Command::Decide(args) => cmd::decide::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Mcp(args) => cmd::mcp::run(args),
+        Command::Token(args) => cmd::token::run(args),
     };
     match result {
         Ok(code) => code,
