@@ -113,10 +113,30 @@ pub fn run_rules(
 }
 
 /// Check every root in parallel; reports come back in root order.
+///
+/// Every report keeps its root's parsed documents until the caller drops it; for thousands of
+/// roots prefer [`check_roots_map`] and keep only what you need.
 pub fn check_roots(roots: Vec<Root>, config: &Config, selection: &Selection) -> Vec<RootReport> {
+    check_roots_map(roots, config, selection, |r| r)
+}
+
+/// Check every root in parallel and pass each report to `keep` on the worker thread that made
+/// it; the results come back in root order. A caller that needs only the diagnostics (or a
+/// count) drops each root's documents as soon as it is checked, so peak memory follows the
+/// number of threads rather than the number of roots.
+pub fn check_roots_map<T, F>(
+    roots: Vec<Root>,
+    config: &Config,
+    selection: &Selection,
+    keep: F,
+) -> Vec<T>
+where
+    T: Send,
+    F: Fn(RootReport) -> T + Sync + Send,
+{
     roots
         .into_par_iter()
-        .map(|r| check_root(r, config, selection))
+        .map(|r| keep(check_root(r, config, selection)))
         .collect()
 }
 
@@ -129,4 +149,56 @@ pub fn check_dir(
 ) -> Result<Vec<RootReport>, crate::load::RootsError> {
     let roots = crate::load::roots(base, config, discover)?;
     Ok(check_roots(roots, config, selection))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn fixture_roots() -> Vec<Root> {
+        let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/projects");
+        [
+            "bookshop-gen15",
+            "unfilled-gen16",
+            "partially-filled",
+            "no-such-project",
+        ]
+        .iter()
+        .map(|p| Root {
+            dir: base.join(p).join("docs"),
+            display: format!("{p}/docs"),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn check_roots_map_keeps_root_order_and_matches_check_roots() {
+        let config = Config::default();
+        let selection = Selection::default();
+        let full = check_roots(fixture_roots(), &config, &selection);
+        let kept = check_roots_map(fixture_roots(), &config, &selection, |r| {
+            (r.root.display, r.loaded.files, r.diagnostics)
+        });
+        let order: Vec<&str> = kept.iter().map(|(d, _, _)| d.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "bookshop-gen15/docs",
+                "unfilled-gen16/docs",
+                "partially-filled/docs",
+                "no-such-project/docs"
+            ]
+        );
+        assert_eq!(kept.len(), full.len());
+        for ((display, files, diags), report) in kept.iter().zip(&full) {
+            assert_eq!(display, &report.root.display);
+            assert_eq!(*files, report.loaded.files);
+            assert_eq!(diags, &report.diagnostics);
+        }
+        // The fresh scaffold has findings, the missing root has no files.
+        assert!(!kept[1].2.is_empty());
+        assert_eq!(kept[3].1, 0);
+    }
 }

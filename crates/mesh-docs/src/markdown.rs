@@ -246,6 +246,7 @@ impl Markdown {
 }
 
 /// Lower-case a heading, drop emphasis, emoji and punctuation at the edges, collapse spaces.
+/// Called for every section by every lookup, so it allocates once and lower-cases ASCII directly.
 pub fn normalize_title(title: &str) -> String {
     let mut out = String::with_capacity(title.len());
     let mut space = false;
@@ -255,13 +256,21 @@ pub fn normalize_title(title: &str) -> String {
                 out.push(' ');
             }
             space = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else {
             space = true;
         }
     }
-    out.trim_matches(|c: char| !c.is_alphanumeric() && c != ')')
-        .to_string()
+    let edge = |c: char| !c.is_alphanumeric() && c != ')';
+    let end = out.trim_end_matches(edge).len();
+    out.truncate(end);
+    let start = out.len() - out.trim_start_matches(edge).len();
+    out.drain(..start);
+    out
 }
 
 /// Split `Key: value` (also `**Key**: value`, `**Key:** value`, `*Key*: value`).
@@ -358,12 +367,21 @@ fn list_marker(s: &str) -> Option<usize> {
     }
 }
 
+/// A thematic break: three or more `-`, `*` or `_` (the same one), spaces allowed between.
+/// Called for most lines, so it does not allocate.
 fn is_rule(s: &str) -> bool {
-    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    t.len() >= 3
-        && (t.chars().all(|c| c == '-')
-            || t.chars().all(|c| c == '*')
-            || t.chars().all(|c| c == '_'))
+    let mut marks = s.chars().filter(|c| !c.is_whitespace());
+    let Some(first) = marks.next().filter(|c| matches!(c, '-' | '*' | '_')) else {
+        return false;
+    };
+    let mut n = 1usize;
+    for c in marks {
+        if c != first {
+            return false;
+        }
+        n += 1;
+    }
+    n >= 3
 }
 
 fn heading(s: &str) -> Option<(u8, &str)> {
@@ -1025,5 +1043,86 @@ mod tests {
         assert_eq!(md.line_col(text, 0), (1, 1));
         assert_eq!(md.line_col(text, 4), (2, 2));
         assert_eq!(md.line_col(text, text.len()), (3, 2));
+    }
+
+    #[test]
+    fn normalized_titles() {
+        let cases = [
+            (
+                "Hydration Contract (for ACTIVE_SPEC)",
+                "hydration contract (for active_spec)",
+            ),
+            ("**Users & Context** 👥", "users & context"),
+            ("  1. Goals —  Primary  ", "1. goals primary"),
+            ("Ünïcode ÆSIR: Straße", "ünïcode æsir: straße"),
+            ("İstanbul", "i\u{307}stanbul"),
+            ("— ✅ —", ""),
+            ("(Optional) Scope:", "optional) scope"),
+            ("", ""),
+        ];
+        for (title, want) in cases {
+            assert_eq!(normalize_title(title), want, "{title:?}");
+        }
+    }
+
+    /// The straightforward form `normalize_title` must keep agreeing with.
+    fn normalize_title_reference(title: &str) -> String {
+        let mut out = String::new();
+        let mut space = false;
+        for c in title.chars() {
+            if c.is_alphanumeric() || "&/()-+._:".contains(c) {
+                if space && !out.is_empty() {
+                    out.push(' ');
+                }
+                space = false;
+                out.extend(c.to_lowercase());
+            } else {
+                space = true;
+            }
+        }
+        out.trim_matches(|c: char| !c.is_alphanumeric() && c != ')')
+            .to_string()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_title_matches_reference(title in "[ -~İıÄäÆß✅—()*_#\t]{0,40}") {
+            proptest::prop_assert_eq!(normalize_title(&title), normalize_title_reference(&title));
+        }
+
+        #[test]
+        fn is_rule_matches_reference(line in "[-*_ \tx]{0,8}") {
+            let t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+            let want = t.len() >= 3
+                && (t.chars().all(|c| c == '-') || t.chars().all(|c| c == '*') || t.chars().all(|c| c == '_'));
+            proptest::prop_assert_eq!(is_rule(&line), want);
+        }
+    }
+
+    #[test]
+    fn thematic_breaks() {
+        for yes in ["---", "***", "___", "- - -", " * * * * ", "-\t-\t-"] {
+            assert!(is_rule(yes), "{yes:?} is a thematic break");
+        }
+        for no in [
+            "",
+            "--",
+            "-*-",
+            "- - x",
+            "-- -a",
+            "—————",
+            "- item",
+            "* * *x",
+            "__ _ *",
+        ] {
+            assert!(!is_rule(no), "{no:?} is not a thematic break");
+        }
+        let md = Markdown::parse("- a\n\n* * *\n\n- b\n");
+        let kinds: Vec<bool> = md.sections[0]
+            .blocks
+            .iter()
+            .map(|b| matches!(b, Block::Rule(_)))
+            .collect();
+        assert_eq!(kinds, [false, true, false]);
     }
 }
