@@ -38,6 +38,8 @@ enum Command {
     Hydrate(cmd::hydrate::Args),
     /// Record, supersede, revert and list decisions in DECISION_LOG.md.
     Decide(cmd::decide::Args),
+    /// Work with tasks: list, add, next (pick and claim), heartbeat, submit, review ….
+    Task(cmd::task::Args),
     /// Serve the REST API, the web cockpit and MCP over HTTP.
     Serve(cmd::serve::Args),
     /// Serve MCP over stdio for a coding agent.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Ledger(args) => cmd::ledger::run(args),
         Command::Hydrate(args) => cmd::hydrate::run(args),
         Command::Decide(args) => cmd::decide::run(args),
+        Command::Task(args) => cmd::task::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Mcp(args) => cmd::mcp::run(args),
         Command::Token(args) => cmd::token::run(args),

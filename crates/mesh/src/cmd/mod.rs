@@ -9,4 +9,5 @@ pub mod ledger;
 pub mod rules;
 pub mod serve;
 pub mod status;
+pub mod task;
 pub mod token;
