@@ -137,6 +137,8 @@ pub struct Decision {
     pub superseded_by: Option<String>,
     /// IDs this row says it reverts (`Reverts 004`).
     pub reverts: Vec<String>,
+    /// The ID named as the reverting row (`reverted by 009`), when written in the row.
+    pub reverted_by: Option<String>,
     /// The whole row.
     pub span: Span,
     /// Cells with their columns, in order.
@@ -148,6 +150,56 @@ pub struct Decision {
 impl Decision {
     pub fn cell(&self, col: Column) -> Option<&Cell> {
         self.cells.iter().find(|(c, _)| *c == col).map(|(_, c)| c)
+    }
+
+    /// The 1-based line of the row.
+    pub fn line(&self) -> u32 {
+        self.span.line
+    }
+
+    /// Every decision ID this row links to (supersedes, superseded by, reverts, reverted by),
+    /// with the link's wording.
+    pub fn links(&self) -> Vec<(LinkKind, &str)> {
+        let mut out: Vec<(LinkKind, &str)> = Vec::new();
+        out.extend(
+            self.supersedes
+                .iter()
+                .map(|s| (LinkKind::Supersedes, s.as_str())),
+        );
+        out.extend(
+            self.superseded_by
+                .iter()
+                .map(|s| (LinkKind::SupersededBy, s.as_str())),
+        );
+        out.extend(self.reverts.iter().map(|s| (LinkKind::Reverts, s.as_str())));
+        out.extend(
+            self.reverted_by
+                .iter()
+                .map(|s| (LinkKind::RevertedBy, s.as_str())),
+        );
+        out
+    }
+}
+
+/// How one row refers to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    Supersedes,
+    SupersededBy,
+    Reverts,
+    RevertedBy,
+}
+
+impl LinkKind {
+    /// The wording as written in a row (`supersedes`, `superseded by`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Supersedes => "supersedes",
+            LinkKind::SupersededBy => "superseded by",
+            LinkKind::Reverts => "reverts",
+            LinkKind::RevertedBy => "reverted by",
+        }
     }
 }
 
@@ -180,9 +232,9 @@ impl DecisionLog {
         }
         // Prefer the table under `## Records`; otherwise the first table with an ID and a
         // Decision column anywhere in the content.
-        let records = doc.find_section(|t| {
-            t.starts_with("records") || t.starts_with("decision log") || t == "decisions"
-        });
+        let records = doc
+            .find_section(|t| t.starts_with("records"))
+            .or_else(|| doc.find_section(|t| t.starts_with("decision log") || t == "decisions"));
         let mut candidates: Vec<&Table> = Vec::new();
         if let Some(idx) = records {
             candidates.extend(tables(doc.subtree(idx)));
@@ -265,6 +317,20 @@ impl DecisionLog {
             .find(|d| d.supersedes.iter().any(|s| s == id))
             .map(|d| d.id.as_str())
     }
+
+    /// The ID of the row that reverts `id`: named in the old row (`reverted by 009`), or a newer
+    /// row saying `Reverts <id>`.
+    pub fn reverter_of(&self, id: &str) -> Option<&str> {
+        if let Some(d) = self.get(id)
+            && let Some(s) = &d.reverted_by
+        {
+            return Some(s.as_str());
+        }
+        self.rows
+            .iter()
+            .find(|d| d.reverts.iter().any(|s| s == id))
+            .map(|d| d.id.as_str())
+    }
 }
 
 /// Header-less tables (and comments) directly after `table` in the same section.
@@ -324,6 +390,7 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
     let mut supersedes = Vec::new();
     let mut reverts = Vec::new();
     let mut superseded_by = None;
+    let mut reverted_by = None;
     for c in cells {
         collect_links(&c.text, "supersedes", &mut supersedes);
         collect_links(&c.text, "replaces", &mut supersedes);
@@ -332,6 +399,11 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
         collect_links(&c.text, "superseded by", &mut by);
         if let Some(b) = by.into_iter().next() {
             superseded_by = Some(b);
+        }
+        let mut by = Vec::new();
+        collect_links(&c.text, "reverted by", &mut by);
+        if let Some(b) = by.into_iter().next() {
+            reverted_by = Some(b);
         }
     }
     let mut paired: Vec<(Column, Cell)> = Vec::with_capacity(cells.len());
@@ -369,6 +441,7 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
         supersedes,
         superseded_by,
         reverts,
+        reverted_by,
         span,
         cells: paired,
         malformed,

@@ -9,11 +9,13 @@
 //! - [`document`]: the six document kinds and shared metadata (stub marker, template version,
 //!   generation-16 preamble).
 //! - [`prd`], [`spec`], [`decision`], [`techstack`]: typed views of each document.
+//! - [`decision_edit`]: appending, superseding and reverting decision rows as text edits.
 //! - [`docset`]: the documents of one root, as read together.
 //! - [`plan`]: the plan line grammar of draft plans (parse, check, render, graph).
 //! - [`planner`]: the deterministic planner, documents in, plan out.
 
 pub mod decision;
+pub mod decision_edit;
 pub mod docset;
 pub mod document;
 pub mod inline;
