@@ -6,6 +6,11 @@ mod dat001_relationship_unknown_entity;
 mod dec001_duplicate_decision_id;
 mod dec002_malformed_decision_row;
 mod dec003_decision_table_missing;
+mod dec004_superseded_without_successor;
+mod dec005_broken_decision_link;
+mod dec006_unknown_decision_status;
+mod dec007_unknown_decision_type;
+mod dec008_replaced_decision_still_active;
 mod doc001_stub_marker;
 mod doc002_unfilled_placeholder;
 mod doc003_unfilled_option_list;
@@ -39,6 +44,11 @@ static RULES: &[&dyn Rule] = &[
     &dec001_duplicate_decision_id::DuplicateDecisionId,
     &dec002_malformed_decision_row::MalformedDecisionRow,
     &dec003_decision_table_missing::DecisionTableMissing,
+    &dec004_superseded_without_successor::SupersededWithoutSuccessor,
+    &dec005_broken_decision_link::BrokenDecisionLink,
+    &dec006_unknown_decision_status::UnknownDecisionStatus,
+    &dec007_unknown_decision_type::UnknownDecisionType,
+    &dec008_replaced_decision_still_active::ReplacedDecisionStillActive,
     &sec001_threat_without_mitigation::ThreatWithoutMitigation,
     &dat001_relationship_unknown_entity::RelationshipUnknownEntity,
 ];
