@@ -33,3 +33,4 @@ fi
 
 step "dogfooding: mesh check on our own docs/"
 cargo run --quiet --locked -p mesh -- check
+bash scripts/e2e.sh
