@@ -74,7 +74,7 @@ impl Prd {
         let mut labels = Vec::new();
         for (idx, sec) in doc.content_sections() {
             let title = normalize_title(&sec.title);
-            let sub = doc.subtree(idx);
+            let sub = own_subtree(doc.subtree(idx));
             let direct = std::slice::from_ref(sec);
             if title.starts_with("one-liner")
                 || title.starts_with("one liner")
@@ -148,6 +148,46 @@ impl Prd {
     pub fn story(&self, id: &str) -> Option<&Story> {
         self.stories.iter().find(|s| s.id.as_deref() == Some(id))
     }
+}
+
+/// A section and its subsections, up to the first subsection that is a PRD section of its own
+/// (teams nest `### Users & Context` under `## Goals`, or `### Risks` under `## Open Questions`).
+fn own_subtree(sub: &[Section]) -> &[Section] {
+    let end = sub
+        .iter()
+        .skip(1)
+        .position(|s| is_prd_section(&normalize_title(&s.title)))
+        .map(|p| p + 1)
+        .unwrap_or(sub.len());
+    &sub[..end]
+}
+
+fn is_prd_section(t: &str) -> bool {
+    [
+        "one-liner",
+        "one liner",
+        "summary",
+        "goals",
+        "objectives",
+        "users",
+        "user stories",
+        "stories",
+        "ux",
+        "success metrics",
+        "metrics",
+        "constraints",
+        "scope",
+        "in scope",
+        "out of scope",
+        "non-goals",
+        "open questions",
+        "risks",
+        "rollout",
+        "milestones",
+    ]
+    .iter()
+    .any(|k| t.starts_with(k))
+        || t.contains("persona")
 }
 
 fn first_text(sec: &Section) -> Option<Item> {
@@ -277,7 +317,7 @@ fn priority_of(title: &str) -> Option<Priority> {
 }
 
 fn stories(prd: &mut Prd, doc: &Document, idx: usize) {
-    let sub = doc.subtree(idx);
+    let sub = own_subtree(doc.subtree(idx));
     let mut labels = Vec::new();
     for sec in sub {
         let p = priority_of(&normalize_title(&sec.title)).unwrap_or(Priority::Must);
@@ -386,5 +426,19 @@ mod tests {
         assert_eq!(prd.stories[1].priority, Priority::Should);
         assert_eq!(prd.stories[1].acceptance.as_deref(), Some("CSV file"));
         assert_eq!(prd.open_questions.len(), 1);
+    }
+
+    #[test]
+    fn nested_sections_keep_their_own_items() {
+        let doc = Document::parse(
+            DocKind::Prd,
+            "PRD.md",
+            "## Goals\n- G1: Pay sellers | **Success:** weekly\n### Users & Context\n- P1: Seller (small shop)\n## Open Questions (Blockers)\nNone.\n### Risks\n| Risk | Mitigation |\n|---|---|\n| Bank changes schema | contract test |\n",
+        );
+        let prd = Prd::from_document(&doc);
+        assert_eq!(prd.goals.len(), 1);
+        assert_eq!(prd.personas.len(), 1);
+        assert!(prd.open_questions.is_empty());
+        assert_eq!(prd.risks.len(), 1);
     }
 }

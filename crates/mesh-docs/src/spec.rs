@@ -717,6 +717,21 @@ fn fields_of(desc: &str) -> Vec<String> {
         let end = after.find([')', ';', '.']).unwrap_or(after.len());
         return split_fields(&after[..end]);
     }
+    // `a catalogue title — isbn13 (PK), title, authors; invariant: …`: the list after the dash,
+    // up to the first `;`.
+    let dash = ['—', '–']
+        .iter()
+        .filter_map(|d| desc.find(*d).map(|p| (p, d.len_utf8())))
+        .chain(desc.find(" - ").map(|p| (p, 3)))
+        .min();
+    if let Some((p, len)) = dash {
+        let list = &desc[p + len..];
+        let end = top_level_find(list, ';').unwrap_or(list.len());
+        let fields = split_fields(&list[..end]);
+        if !fields.is_empty() {
+            return fields;
+        }
+    }
     if let (Some(o), Some(c)) = (desc.find('('), desc.rfind(')'))
         && o < c
     {
@@ -725,11 +740,61 @@ fn fields_of(desc: &str) -> Vec<String> {
     Vec::new()
 }
 
+/// Byte offset of the first `needle` outside parentheses.
+fn top_level_find(s: &str, needle: char) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            c if c == needle && depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `isbn13 (PK, check digit), title, (store_id, isbn13) PK` → `isbn13`, `title`, `store_id`,
+/// `isbn13`: split at commas and semicolons outside parentheses; each part gives its leading
+/// name, or the names inside a leading parenthesis (a composite key). Parts that do not start
+/// with an identifier (prose) give nothing.
 fn split_fields(s: &str) -> Vec<String> {
-    s.split([',', ';'])
-        .map(|f| clean_name(f.split_whitespace().next().unwrap_or("")))
-        .filter(|f| !f.is_empty())
-        .collect()
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' | ';' if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    let mut out = Vec::new();
+    for part in parts {
+        let part = part.trim();
+        if let Some(inner) = part.strip_prefix('(') {
+            let inner = &inner[..inner.find(')').unwrap_or(inner.len())];
+            out.extend(inner.split(',').filter_map(field_name));
+        } else if let Some(name) = field_name(part) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The identifier a field description starts with (`price_pence`, `iban_last4`, `createdAt`).
+fn field_name(part: &str) -> Option<String> {
+    let first = part.split_whitespace().next()?;
+    let name = clean_name(first.split('(').next().unwrap_or(first));
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    ok.then_some(name)
 }
 
 /// A threat item's description and mitigation (`Threat 1: X — mitigated by Y`, `X + Y`,
@@ -962,5 +1027,26 @@ mod tests {
         assert_eq!(names, vec!["Book", "Author"]);
         assert_eq!(s.entities[0].fields, vec!["isbn", "title", "price"]);
         assert_eq!(s.relationships.len(), 1);
+    }
+
+    #[test]
+    fn entity_fields_after_a_dash_and_in_tables() {
+        let e = parse_entity("Book: a catalogue title — isbn13 (PK, validated check digit), title, price_pence; invariant: price_pence > 0").unwrap();
+        assert_eq!(e.fields, vec!["isbn13", "title", "price_pence"]);
+        let e = parse_entity(
+            "StockLevel: copies of one book — (store_id, isbn13) PK, on_hand, reserved",
+        )
+        .unwrap();
+        assert_eq!(e.fields, vec!["store_id", "isbn13", "on_hand", "reserved"]);
+        let doc = Document::parse(
+            DocKind::Spec,
+            "SPEC.md",
+            "## Data Model\n| Entity | Purpose | Key fields |\n|---|---|---|\n| Seller | A shop | seller_id (PK, from the marketplace), legal_name, country |\n",
+        );
+        let s = Spec::from_document(&doc);
+        assert_eq!(
+            s.entities[0].fields,
+            vec!["seller_id", "legal_name", "country"]
+        );
     }
 }

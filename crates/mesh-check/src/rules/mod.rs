@@ -23,6 +23,11 @@ mod doc009_missing_document;
 mod doc010_unreadable_document;
 mod doc011_contract_field_unfilled;
 mod doc012_duplicate_id;
+mod hyd001_hydrated_part_stale;
+mod hyd002_hand_edit_in_hydrated_part;
+mod hyd003_active_spec_contradicts_spec;
+mod hyd004_broken_hydrate_marker;
+mod hydration;
 mod markers;
 mod sec001_threat_without_mitigation;
 
@@ -41,6 +46,10 @@ static RULES: &[&dyn Rule] = &[
     &doc010_unreadable_document::UnreadableDocument,
     &doc011_contract_field_unfilled::ContractFieldUnfilled,
     &doc012_duplicate_id::DuplicateId,
+    &hyd001_hydrated_part_stale::HydratedPartStale,
+    &hyd002_hand_edit_in_hydrated_part::HandEditInHydratedPart,
+    &hyd003_active_spec_contradicts_spec::ActiveSpecContradictsSpec,
+    &hyd004_broken_hydrate_marker::BrokenHydrateMarker,
     &dec001_duplicate_decision_id::DuplicateDecisionId,
     &dec002_malformed_decision_row::MalformedDecisionRow,
     &dec003_decision_table_missing::DecisionTableMissing,
