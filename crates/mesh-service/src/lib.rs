@@ -9,5 +9,7 @@ pub mod decide;
 pub mod fsio;
 pub mod ledger;
 pub mod hydrate;
+pub mod plan;
 pub mod project;
 pub mod status;
+pub mod store;

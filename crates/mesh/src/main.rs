@@ -40,6 +40,8 @@ enum Command {
     Decide(cmd::decide::Args),
     /// Work with tasks: list, add, next (pick and claim), heartbeat, submit, review ….
     Task(cmd::task::Args),
+    /// Plan the work: draft a plan from the documents, accept it into the store, draw its graph.
+    Plan(cmd::plan::Args),
     /// Serve the REST API, the web cockpit and MCP over HTTP.
     Serve(cmd::serve::Args),
     /// Serve MCP over stdio for a coding agent.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Hydrate(args) => cmd::hydrate::run(args),
         Command::Decide(args) => cmd::decide::run(args),
         Command::Task(args) => cmd::task::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Mcp(args) => cmd::mcp::run(args),
         Command::Token(args) => cmd::token::run(args),

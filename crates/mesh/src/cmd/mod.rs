@@ -5,6 +5,7 @@ pub mod hydrate;
 pub mod decide;
 pub mod init;
 pub mod mcp;
+pub mod plan;
 pub mod ledger;
 pub mod rules;
 pub mod serve;

@@ -29,6 +29,30 @@ pub struct Args {
     /// Also include every folder below DIR that holds a SPEC.md.
     #[arg(long)]
     pub discover: bool,
+    /// The task store for the Plan and Work stages: a postgres:// URL or a SQLite file path
+    /// (default: MESH_STORE, then [store] url in mesh.toml, then .mesh/mesh.db). A SQLite store
+    /// that does not exist is not created.
+    #[arg(long, value_name = "URL|PATH")]
+    pub store: Option<String>,
+}
+
+/// Task counts from the store when there is one (never created just to show status). A store
+/// that cannot be read leaves the Plan and Work stages GRAY, with a warning on stderr.
+fn store_tasks(
+    args: &Args,
+    project: &mesh_service::project::Project,
+) -> Option<mesh_check::pipeline::TaskCounts> {
+    use std::io::Write as _;
+    match mesh_service::plan::task_counts(&args.dir, &project.config, args.store.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "warning: task store not read: {e}"
+            );
+            None
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -104,7 +128,11 @@ fn human(s: &RootStatus, all: bool) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let project = project::open(&args.dir, args.discover)?;
-    let statuses = collect(&project, &Facts::default());
+    let facts = Facts {
+        tasks: store_tasks(&args, &project),
+        ..Facts::default()
+    };
+    let statuses = collect(&project, &facts);
     let text = match args.format {
         Format::Json => {
             let mut v = match statuses.first() {
