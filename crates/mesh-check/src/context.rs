@@ -8,6 +8,7 @@ use mesh_docs::{DocKind, DocSet, Document};
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Location};
+use crate::history::RootHistory;
 use crate::readiness::Readiness;
 use crate::rules::{Occurrence, occurrences};
 
@@ -46,6 +47,9 @@ pub struct Context<'a> {
     pub unreadable: &'a [DocKind],
     /// Diagnostics produced while reading (re-emitted by DOC010 so select/ignore apply).
     pub load_problems: &'a [Diagnostic],
+    /// What git says changed for this root (`mesh check --base REV`, or the staged changes);
+    /// `None` when the history rules do not run. Set with [`Context::with_history`].
+    pub history: Option<&'a RootHistory>,
     markers: OnceLock<Vec<(DocKind, Vec<Occurrence>)>>,
 }
 
@@ -65,8 +69,15 @@ impl<'a> Context<'a> {
             readiness,
             unreadable,
             load_problems,
+            history: None,
             markers: OnceLock::new(),
         }
+    }
+
+    /// The same context with history facts for the GOV and DEC020+ rules.
+    pub fn with_history(mut self, history: Option<&'a RootHistory>) -> Self {
+        self.history = history;
+        self
     }
 
     pub fn doc(&self, kind: DocKind) -> Option<&Document> {

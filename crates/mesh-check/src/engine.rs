@@ -9,6 +9,7 @@ use mesh_docs::DocKind;
 use crate::config::Config;
 use crate::context::{Context, Root};
 use crate::diagnostic::Diagnostic;
+use crate::history::HistoryFacts;
 use crate::load::{LoadedRoot, load_root};
 use crate::readiness::{Readiness, assess};
 use crate::rules;
@@ -75,6 +76,18 @@ pub fn run_rules(
     config: &Config,
     selection: &Selection,
 ) -> Vec<Diagnostic> {
+    run_rules_with_history(root, loaded, readiness, config, selection, None)
+}
+
+/// [`run_rules`] with git facts for the history rules (GOV, DEC020+); they stay silent without.
+pub fn run_rules_with_history(
+    root: &Root,
+    loaded: &LoadedRoot,
+    readiness: &Readiness,
+    config: &Config,
+    selection: &Selection,
+    history: Option<&HistoryFacts>,
+) -> Vec<Diagnostic> {
     let ctx = Context::new(
         root,
         &loaded.docs,
@@ -82,7 +95,8 @@ pub fn run_rules(
         readiness,
         &loaded.unreadable,
         &loaded.problems,
-    );
+    )
+    .with_history(history.and_then(|h| h.for_root(&root.display)));
     let mut out = Vec::new();
     for rule in rules::all() {
         let meta = rule.meta();
@@ -137,6 +151,30 @@ where
     roots
         .into_par_iter()
         .map(|r| keep(check_root(r, config, selection)))
+        .collect()
+}
+
+/// Check every root in parallel with git facts for the history rules (`mesh check --base`).
+pub fn check_roots_with_history(
+    roots: Vec<Root>,
+    config: &Config,
+    selection: &Selection,
+    history: Option<&HistoryFacts>,
+) -> Vec<RootReport> {
+    roots
+        .into_par_iter()
+        .map(|root| {
+            let loaded = load_root(&root);
+            let readiness = readiness_of(&root, &loaded, config);
+            let diagnostics =
+                run_rules_with_history(&root, &loaded, &readiness, config, selection, history);
+            RootReport {
+                root,
+                loaded,
+                readiness,
+                diagnostics,
+            }
+        })
         .collect()
 }
 

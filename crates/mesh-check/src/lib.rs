@@ -6,6 +6,7 @@ pub mod context;
 pub mod diagnostic;
 pub mod emit;
 pub mod engine;
+pub mod history;
 pub mod load;
 pub mod pipeline;
 pub mod readiness;

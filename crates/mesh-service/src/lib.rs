@@ -5,11 +5,10 @@
 //! Pure logic lives in the inner crates (mesh-docs, mesh-check); this crate adds the I/O:
 //! reading, locking, atomic writes.
 
+pub mod audit;
 pub mod decide;
 pub mod fsio;
 pub mod ledger;
 pub mod hydrate;
-pub mod plan;
 pub mod project;
 pub mod status;
-pub mod store;

@@ -38,10 +38,12 @@ enum Command {
     Hydrate(cmd::hydrate::Args),
     /// Record, supersede, revert and list decisions in DECISION_LOG.md.
     Decide(cmd::decide::Args),
+    /// Audit the git history: SPEC changes without a decision, decision rows removed or rewritten.
+    Audit(cmd::audit::Args),
+    /// Install or remove the git hooks (pre-commit, pre-push) that run `mesh check`.
+    Hooks(cmd::hooks::Args),
     /// Work with tasks: list, add, next (pick and claim), heartbeat, submit, review ….
     Task(cmd::task::Args),
-    /// Plan the work: draft a plan from the documents, accept it into the store, draw its graph.
-    Plan(cmd::plan::Args),
     /// Serve the REST API, the web cockpit and MCP over HTTP.
     Serve(cmd::serve::Args),
     /// Serve MCP over stdio for a coding agent.
@@ -68,8 +70,9 @@ fn main() -> ExitCode {
         Command::Ledger(args) => cmd::ledger::run(args),
         Command::Hydrate(args) => cmd::hydrate::run(args),
         Command::Decide(args) => cmd::decide::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
+        Command::Hooks(args) => cmd::hooks::run(args),
         Command::Task(args) => cmd::task::run(args),
-        Command::Plan(args) => cmd::plan::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Mcp(args) => cmd::mcp::run(args),
         Command::Token(args) => cmd::token::run(args),

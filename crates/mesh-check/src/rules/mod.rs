@@ -11,6 +11,8 @@ mod dec005_broken_decision_link;
 mod dec006_unknown_decision_status;
 mod dec007_unknown_decision_type;
 mod dec008_replaced_decision_still_active;
+mod dec020_decision_row_removed;
+mod dec021_decision_row_rewritten;
 mod doc001_stub_marker;
 mod doc002_unfilled_placeholder;
 mod doc003_unfilled_option_list;
@@ -23,6 +25,8 @@ mod doc009_missing_document;
 mod doc010_unreadable_document;
 mod doc011_contract_field_unfilled;
 mod doc012_duplicate_id;
+mod gov001_spec_change_without_decision;
+mod gov002_spec_lines_removed;
 mod hyd001_hydrated_part_stale;
 mod hyd002_hand_edit_in_hydrated_part;
 mod hyd003_active_spec_contradicts_spec;
@@ -58,6 +62,10 @@ static RULES: &[&dyn Rule] = &[
     &dec006_unknown_decision_status::UnknownDecisionStatus,
     &dec007_unknown_decision_type::UnknownDecisionType,
     &dec008_replaced_decision_still_active::ReplacedDecisionStillActive,
+    &dec020_decision_row_removed::DecisionRowRemoved,
+    &dec021_decision_row_rewritten::DecisionRowRewritten,
+    &gov001_spec_change_without_decision::SpecChangeWithoutDecision,
+    &gov002_spec_lines_removed::SpecLinesRemoved,
     &sec001_threat_without_mitigation::ThreatWithoutMitigation,
     &dat001_relationship_unknown_entity::RelationshipUnknownEntity,
 ];

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use mesh_check::diagnostic::{Diagnostic, Severity};
 use mesh_check::emit::{self, SarifOptions, Summary};
 use mesh_check::engine::{self, Selection};
+use mesh_check::history::{self, Collected, HistoryFacts, HistoryMode};
 use mesh_check::rules;
 
 use crate::env::{self, ColorChoice};
@@ -19,7 +20,7 @@ use crate::project;
 /// internal error (nothing could be judged).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  mesh check                         # ./docs (or the roots in mesh.toml)\n  mesh check --format sarif > mesh.sarif\n  mesh check --select DOC,DEC --ignore DOC004\n  mesh check --discover              # every folder holding a SPEC.md"
+    after_help = "Examples:\n  mesh check                         # ./docs (or the roots in mesh.toml), and the staged changes\n  mesh check --base origin/main      # also judge every commit since origin/main (CI)\n  mesh check --format sarif > mesh.sarif\n  mesh check --select DOC,DEC --ignore DOC004\n  mesh check --discover              # every folder holding a SPEC.md"
 )]
 pub struct Args {
     /// Project directory (holding docs/ or mesh.toml), or a document folder itself.
@@ -39,6 +40,14 @@ pub struct Args {
     /// Colour for human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Judge the git history since REV (branch, tag or commit): SPEC changes need a decision
+    /// row, decision rows are never deleted or rewritten. Without it, the staged changes are
+    /// judged against HEAD (the pre-commit mode).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// The newest commit of the judged range (default HEAD); used by the pre-push hook.
+    #[arg(long, value_name = "REV", requires = "base", hide = true)]
+    pub tip: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,10 +70,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
     };
-    let reports = engine::check_roots(project.roots.clone(), &project.config, &selection);
-    if reports
-        .iter()
-        .all(|r| r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty())
+    let history = history(&args, &project)?;
+    let changed = history.as_ref().is_some_and(|h| h.has_changes());
+    let reports = engine::check_roots_with_history(
+        project.roots.clone(),
+        &project.config,
+        &selection,
+        history.as_ref(),
+    );
+    if !changed
+        && reports
+            .iter()
+            .all(|r| r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty())
     {
         let looked: Vec<&str> = project.roots.iter().map(|r| r.display.as_str()).collect();
         anyhow::bail!(
@@ -82,7 +99,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let want_sources = args.format == Format::Human;
     let mut roots = Vec::new();
     for r in reports {
-        if r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty() {
+        if r.loaded.docs.docs.is_empty()
+            && r.loaded.unreadable.is_empty()
+            && r.diagnostics.is_empty()
+        {
             continue;
         }
         roots.push(r.root.display.clone());
@@ -128,4 +148,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The git facts for the history rules: a range with `--base`, else the staged changes. Outside
+/// a git repository the rules are skipped with a note on stderr.
+fn history(args: &Args, project: &project::Project) -> anyhow::Result<Option<HistoryFacts>> {
+    let mode = match &args.base {
+        Some(base) => HistoryMode::Range {
+            base: base.clone(),
+            tip: args.tip.clone(),
+        },
+        None => HistoryMode::Staged,
+    };
+    match history::collect(&args.dir, &project.roots, &mode, &project.config.policy)? {
+        Collected::Facts(f) => Ok(Some(f)),
+        Collected::Skipped { note } => {
+            if args.base.is_some() {
+                eprintln!("note: {note}");
+            }
+            Ok(None)
+        }
+    }
 }

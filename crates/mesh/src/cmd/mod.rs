@@ -1,11 +1,12 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod check;
+pub mod hooks;
 pub mod hydrate;
 pub mod decide;
 pub mod init;
 pub mod mcp;
-pub mod plan;
 pub mod ledger;
 pub mod rules;
 pub mod serve;
