@@ -275,7 +275,7 @@ pub async fn add_decision(
     let added = blocking(move || Ok::<_, Problem>(decide::add(&root.dir, input.into_new(owner))?))
         .await??;
     state.documents_changed();
-    Ok(added)
+    Ok(relative(state, added))
 }
 
 /// Supersede decision `id` by a new one.
@@ -291,7 +291,15 @@ pub async fn supersede_decision(
     })
     .await??;
     state.documents_changed();
-    Ok(added)
+    Ok(relative(state, added))
+}
+
+/// The log's path relative to the project (the server's own paths stay private).
+fn relative(state: &AppState, mut added: AddedDecision) -> AddedDecision {
+    if let Ok(rest) = added.path.strip_prefix(state.project_dir()) {
+        added.path = rest.to_path_buf();
+    }
+    added
 }
 
 // -- tasks --------------------------------------------------------------------------------------

@@ -619,6 +619,11 @@ async fn decisions_are_listed_added_and_superseded() {
     .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     assert_eq!(added.json()["id"], "002");
+    assert_eq!(
+        added.json()["path"],
+        "docs/DECISION_LOG.md",
+        "no server paths"
+    );
     let sup = send(
         &f.app,
         req(
