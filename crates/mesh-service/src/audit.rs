@@ -79,6 +79,22 @@ pub struct Violation {
     pub time: i64,
 }
 
+/// A commit that changed SPEC content, and whether it came with a decision row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpecCommit {
+    /// Full commit id.
+    pub commit: String,
+    /// Whether the same commit added a decision row to the log of every root whose SPEC it
+    /// changed.
+    pub with_decision: bool,
+    /// The SPEC files it changed (repository paths at that commit).
+    pub paths: Vec<String>,
+    /// The commit's summary line.
+    pub summary: String,
+    /// Committer time, seconds since the Unix epoch.
+    pub time: i64,
+}
+
 /// The audit's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditReport {
@@ -101,6 +117,8 @@ pub struct AuditReport {
     pub rows_removed: u64,
     /// Decision rows rewritten, over all commits.
     pub rows_rewritten: u64,
+    /// Every commit that changed SPEC content, newest first.
+    pub spec_commits: Vec<SpecCommit>,
     /// Every violation, newest commit first.
     pub violations: Vec<Violation>,
     /// Things the reader should know (a shallow clone's cut-off, roots outside the history).
@@ -160,6 +178,7 @@ pub fn audit(
         compliance: 1.0,
         rows_removed: 0,
         rows_rewritten: 0,
+        spec_commits: Vec::new(),
         violations: Vec::new(),
         notes: Vec::new(),
     };
@@ -203,7 +222,7 @@ fn judge(
         summary: cc.commit.summary.clone(),
         time: cc.commit.time,
     };
-    let mut spec_changed = false;
+    let mut spec_paths: Vec<String> = Vec::new();
     let mut all_decided = true;
     let mut found = Vec::new();
     for (spec_f, log_f) in follows.iter_mut() {
@@ -219,7 +238,7 @@ fn judge(
         if let Some(c) = spec {
             let delta = SpecDelta::between(&blob_text(&c.old), &blob_text(&c.new));
             if delta.has_content(tick) {
-                spec_changed = true;
+                spec_paths.push(c.path().to_string());
                 let added = log_delta.as_ref().map_or(0, |(_, d)| d.decisions_added());
                 if added == 0 {
                     all_decided = false;
@@ -296,11 +315,18 @@ fn judge(
             }
         }
     }
-    if spec_changed {
+    if !spec_paths.is_empty() {
         report.spec_changes += 1;
         if all_decided {
             report.with_decision += 1;
         }
+        report.spec_commits.push(SpecCommit {
+            commit: commit.clone(),
+            with_decision: all_decided,
+            paths: spec_paths,
+            summary: cc.commit.summary.clone(),
+            time: cc.commit.time,
+        });
     }
     report.violations.extend(found);
 }

@@ -149,6 +149,29 @@ fn audit_json_counts_every_spec_change_and_violation() {
         v["commits_walked"], 10,
         "first-parent commits: f1 is not one"
     );
+    let spec_commits: Vec<(String, bool)> = v["spec_commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["commit"].as_str().unwrap().to_string(),
+                x["with_decision"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, bool)> = [
+        ("c9", true),
+        ("c6", false),
+        ("c2", true),
+        ("c1", false),
+        ("c0", true),
+    ]
+    .iter()
+    .map(|(t, d)| (rev(&dir, t), *d))
+    .collect();
+    assert_eq!(spec_commits, expected);
+    assert_eq!(v["spec_commits"][0]["paths"][0], "spec/SPEC.md");
     let violations: Vec<(String, String)> = v["violations"]
         .as_array()
         .unwrap()
