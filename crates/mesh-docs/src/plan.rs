@@ -808,9 +808,15 @@ pub fn render_task(t: &Task) -> String {
     s.push_str(&clean_text(&t.trace));
     s.push_str(" | K: ");
     s.push_str(&t.key);
-    if !t.deps.is_empty() {
+    let mut deps: Vec<&str> = Vec::with_capacity(t.deps.len());
+    for d in &t.deps {
+        if !deps.contains(&d.as_str()) {
+            deps.push(d);
+        }
+    }
+    if !deps.is_empty() {
         s.push_str(" | Dep: ");
-        s.push_str(&t.deps.join(","));
+        s.push_str(&deps.join(","));
     }
     s.push_str(" | P: ");
     s.push_str(&priority::render(t.priority));
