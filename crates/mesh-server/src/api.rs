@@ -174,6 +174,23 @@ pub struct NewTaskBody {
     pub key: Option<String>,
 }
 
+/// `POST /api/plans/draft`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftBody {
+    /// Draft even when a root is not in EXECUTION mode.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// `POST /api/plans`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    /// The plan file, relative to the project (default: the newest docs/PLANS/draft-*.md).
+    pub file: Option<String>,
+}
+
 /// `GET /api/tasks` query.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +262,34 @@ async fn documents(State(state): State<AppState>) -> ApiResult {
 
 async fn hydrate(State(state): State<AppState>) -> ApiResult {
     ok(&ops::hydrate(&state).await?)
+}
+
+async fn trace(State(state): State<AppState>) -> ApiResult {
+    ok(&ops::trace(&state).await?)
+}
+
+async fn plan_draft(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<DraftBody>,
+) -> ApiResult {
+    need(&caller, Role::Admin)?;
+    let drafts = ops::plan_draft(&state, body.force).await?;
+    let out: Vec<serde_json::Value> = drafts
+        .iter()
+        .map(|d| json!({"root": d.root, "mode": d.mode, "path": d.path, "plan": d.plan.json()}))
+        .collect();
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+async fn plan_accept(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<AcceptBody>,
+) -> ApiResult {
+    need(&caller, Role::Admin)?;
+    let actor = caller.name.clone().unwrap_or_else(|| "api".into());
+    ok(&ops::plan_accept(&state, body.file, actor).await?)
 }
 
 async fn ledger(State(state): State<AppState>) -> ApiResult {
@@ -539,6 +584,9 @@ pub fn router(state: AppState, limits: Limits, mcp: Option<Router<AppState>>) ->
         .route("/api/documents", get(documents))
         .route("/api/hydrate", get(hydrate))
         .route("/api/ledger", get(ledger))
+        .route("/api/trace", get(trace))
+        .route("/api/plans", post(plan_accept))
+        .route("/api/plans/draft", post(plan_draft))
         .route("/api/decisions", get(list_decisions).post(add_decision))
         .route("/api/decisions/{id}/supersede", post(supersede_decision))
         .route("/api/tasks", get(list_tasks).post(create_task))
@@ -632,6 +680,33 @@ pub const ROUTES: &[RouteDoc] = &[
         body: None,
         query: None,
         success: (200, JSON),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/trace",
+        summary: "The trace matrix (requirements → tasks → tests) and its findings, per root",
+        role: Some(Role::Reader),
+        body: None,
+        query: None,
+        success: (200, JSON),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/plans",
+        summary: "Accept a plan (default: the newest draft) into the store; accepting the same plan again changes nothing",
+        role: Some(Role::Admin),
+        body: Some(schema::<AcceptBody>),
+        query: None,
+        success: (200, JSON),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/plans/draft",
+        summary: "Draft a plan from the documents into <root>/PLANS/draft-<time>.md (refused outside EXECUTION mode unless forced)",
+        role: Some(Role::Admin),
+        body: Some(schema::<DraftBody>),
+        query: None,
+        success: (201, JSON),
     },
     RouteDoc {
         method: "get",

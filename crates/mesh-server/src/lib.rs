@@ -75,8 +75,10 @@ pub fn open_state(
     lease: Duration,
 ) -> Result<AppState, ServeError> {
     let project = Project::open(&project_dir, discover)?;
-    let store = Store::open(store)?;
-    Ok(AppState::new(project_dir, discover, project, store, lease)?)
+    let opened = Store::open(store)?;
+    let state = AppState::new(project_dir, discover, project, opened, lease)?;
+    state.set_location(store.clone());
+    Ok(state)
 }
 
 /// The full application router over `state` (API, cockpit, MCP), for serving or testing.

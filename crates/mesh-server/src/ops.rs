@@ -160,6 +160,78 @@ pub async fn hydrate(state: &AppState) -> Result<Vec<HydrateView>, Problem> {
     .await?
 }
 
+// -- plans and trace ------------------------------------------------------------------------------
+
+fn strip(state: &AppState, path: &std::path::Path) -> std::path::PathBuf {
+    path.strip_prefix(state.project_dir())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Draft a plan for every root into `<root>/PLANS/draft-<time>.md` (refused unless every root
+/// is in EXECUTION mode, or `force`).
+pub async fn plan_draft(
+    state: &AppState,
+    force: bool,
+) -> Result<Vec<mesh_service::plan::Drafted>, Problem> {
+    let dir = state.project_dir().to_path_buf();
+    let opts = mesh_service::plan::DraftOptions::now(force);
+    let mut drafts = blocking(move || mesh_service::plan::draft(&dir, &opts)).await??;
+    for d in &mut drafts {
+        d.path = strip(state, &d.path);
+    }
+    state.documents_changed();
+    Ok(drafts)
+}
+
+/// Accept a plan file (relative to the project; default: the newest draft) into the store.
+pub async fn plan_accept(
+    state: &AppState,
+    file: Option<String>,
+    actor: String,
+) -> Result<mesh_service::plan::Accepted, Problem> {
+    let dir = state.project_dir().to_path_buf();
+    let file = match file.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => None,
+        Some(f) => {
+            let rel = std::path::Path::new(f);
+            let inside = rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside {
+                return Err(Problem::invalid(format!(
+                    "`{f}` must be a path inside the project, relative to it (docs/PLANS/sprint.md)"
+                )));
+            }
+            Some(dir.join(rel))
+        }
+    };
+    let location = state
+        .location()
+        .ok_or_else(|| Problem::internal(&"the server does not know its store location"))?;
+    let mut accepted =
+        blocking(move || mesh_service::plan::accept(&dir, file.as_deref(), &location, &actor))
+            .await??;
+    accepted.file = strip(state, &accepted.file);
+    state.tasks_changed();
+    Ok(accepted)
+}
+
+/// The trace matrix (requirements → tasks → tests) and its findings, per root.
+pub async fn trace(state: &AppState) -> Result<Vec<mesh_service::trace::TraceReport>, Problem> {
+    let project = state.project();
+    let store = state.store();
+    let dir = state.project_dir().to_path_buf();
+    blocking(move || {
+        let facts = mesh_check::trace::TraceFacts {
+            tasks: mesh_service::trace::tasks_of(&store)?,
+            tags: mesh_service::trace::scan_dir(&dir),
+        };
+        Ok(mesh_service::trace::report(&project, &facts))
+    })
+    .await?
+}
+
 // -- ledger -------------------------------------------------------------------------------------
 
 /// The ledger: its chain verification and its entries (oldest first; none when the chain is

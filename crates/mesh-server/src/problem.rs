@@ -284,6 +284,25 @@ impl From<mesh_service::ledger::LedgerError> for Problem {
     }
 }
 
+impl From<mesh_service::plan::PlanError> for Problem {
+    fn from(e: mesh_service::plan::PlanError) -> Problem {
+        use mesh_service::plan::PlanError as E;
+        use mesh_service::store::OpenStoreError;
+        match e {
+            E::Store(s) | E::OpenStore(OpenStoreError::Store(s)) => s.into(),
+            E::NotReady(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "not-ready",
+                "The documents are not ready to plan",
+                e.to_string(),
+            ),
+            E::Invalid { .. } | E::Read { .. } => Problem::invalid(e.to_string()),
+            E::NoPlan(_) | E::NoRoots(_) => Problem::not_found(e.to_string()),
+            other => Problem::internal(&other),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

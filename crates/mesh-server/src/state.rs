@@ -62,6 +62,7 @@ struct Inner {
     changes: broadcast::Sender<Change>,
     shutdown: CancellationToken,
     lease: Duration,
+    location: RwLock<Option<mesh_store::StoreLocation>>,
 }
 
 /// Cheap to clone; shared by every handler, the MCP server and the watcher.
@@ -102,6 +103,7 @@ impl AppState {
             changes,
             shutdown: CancellationToken::new(),
             lease,
+            location: RwLock::new(None),
         })))
     }
 
@@ -111,6 +113,19 @@ impl AppState {
             .read()
             .map(|p| p.clone())
             .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Record where the store is (for services that open it themselves, such as plan
+    /// acceptance).
+    pub fn set_location(&self, location: mesh_store::StoreLocation) {
+        if let Ok(mut slot) = self.0.location.write() {
+            *slot = Some(location);
+        }
+    }
+
+    /// Where the store is, when known.
+    pub fn location(&self) -> Option<mesh_store::StoreLocation> {
+        self.0.location.read().ok().and_then(|l| l.clone())
     }
 
     pub fn store(&self) -> Arc<Store> {

@@ -54,6 +54,7 @@ fn fixture() -> Fixture {
         body_bytes: 4096,
         timeout: Duration::from_secs(5),
     };
+    state.set_location(StoreLocation::Sqlite(dir.path().join("mesh.db")));
     let app = mesh_server::app(state.clone(), limits, true);
     Fixture {
         _dir: dir,
@@ -844,4 +845,74 @@ fn openapi_lists_exactly_the_routes_of_the_router() {
         );
     }
     assert!(paths["/api/tasks/next"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["lane"].is_object());
+}
+
+#[tokio::test]
+async fn plans_are_drafted_and_accepted_once() {
+    let f = fixture();
+    send(&f.app, req("POST", "/api/plans/draft", None, None))
+        .await
+        .problem(409, "not-ready");
+    let d = send(
+        &f.app,
+        req(
+            "POST",
+            "/api/plans/draft",
+            None,
+            Some(json!({"force": true})),
+        ),
+    )
+    .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+    assert!(
+        d.json()[0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("docs/PLANS/draft-"),
+        "{}",
+        d.body
+    );
+
+    let plans = f.state.project_dir().join("docs/PLANS");
+    std::fs::write(
+        plans.join("sprint.md"),
+        "# Plan: sprint\n\n- [ ] Docs: Write the guide — DoD: the guide exists | Trace: US1 | K: docs:guide\n",
+    )
+    .unwrap();
+    let body = json!({"file": "docs/PLANS/sprint.md"});
+    let a = send(&f.app, req("POST", "/api/plans", None, Some(body.clone()))).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.json()["added"][0]["key"], "docs:guide");
+    assert_eq!(a.json()["file"], "docs/PLANS/sprint.md");
+    let again = send(&f.app, req("POST", "/api/plans", None, Some(body)))
+        .await
+        .json();
+    assert_eq!(again["added"].as_array().unwrap().len(), 0);
+    assert_eq!(again["unchanged"][0], "docs:guide");
+    send(
+        &f.app,
+        req(
+            "POST",
+            "/api/plans",
+            None,
+            Some(json!({"file": "../outside.md"})),
+        ),
+    )
+    .await
+    .problem(422, "invalid");
+    send(
+        &f.app,
+        req(
+            "POST",
+            "/api/plans",
+            None,
+            Some(json!({"file": "docs/PLANS/none.md"})),
+        ),
+    )
+    .await
+    .problem(422, "invalid");
+
+    let t = send(&f.app, req("GET", "/api/trace", None, None)).await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    assert_eq!(t.json()[0]["root"], "docs");
 }
