@@ -38,6 +38,16 @@
 //!
 //! [openapi]
 //! paths = ["api/openapi.yaml"] # OpenAPI documents to compare with SPEC (default: none)
+//!
+//! [code]                       # the code compared with SPEC and TECH_STACK (DEP, STK, API, DAT010+)
+//! scan = true                  # read the code beside each document root (default true)
+//! exclude = ["**/tests/fixtures/**", "target", "node_modules", ".git"]   # the default; replaces it
+//! extend_exclude = ["legacy/**"]   # added to `exclude`
+//!
+//! [[code.stack]]               # extra rows for the stack-detection table (mesh-deps stack.toml format)
+//! category = "database"
+//! value = "postgres"
+//! npm = ["@acme/pg-client"]
 //! ```
 //!
 //! Mistakes never pass silently: an unknown key, a wrong type or an invalid value is a
@@ -82,6 +92,8 @@ pub struct Config {
     pub lanes: BTreeMap<String, String>,
     /// `[openapi]`: OpenAPI documents to compare with SPEC.
     pub openapi: OpenApiConfig,
+    /// `[code]`: how the code beside each document root is read.
+    pub code: CodeConfig,
 }
 
 /// `[docs]`.
@@ -221,6 +233,45 @@ pub struct OpenApiConfig {
     pub paths: Vec<String>,
 }
 
+/// The globs `[code] exclude` defaults to: fixtures of tests, build output and git's folder.
+pub const DEFAULT_CODE_EXCLUDE: [&str; 4] =
+    ["**/tests/fixtures/**", "target", "node_modules", ".git"];
+
+/// `[code]`: the code that the drift rules (DEP, STK, API, DAT010+) compare with the documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeConfig {
+    /// Whether to read the code at all. Default `true`; `false` silences the drift rules.
+    pub scan: bool,
+    /// Gitignore-style globs left out of the scan, relative to each code folder: `exclude`
+    /// (default [`DEFAULT_CODE_EXCLUDE`]) followed by `extend_exclude`.
+    pub exclude: Vec<String>,
+    /// `[[code.stack]]`: rows added to the built-in stack-detection table.
+    pub stack: mesh_deps::StackTable,
+}
+
+impl Default for CodeConfig {
+    fn default() -> Self {
+        CodeConfig {
+            scan: true,
+            exclude: DEFAULT_CODE_EXCLUDE.iter().map(|s| s.to_string()).collect(),
+            stack: mesh_deps::StackTable::default(),
+        }
+    }
+}
+
+impl CodeConfig {
+    /// The stack-detection table: the built-in one, extended with `[[code.stack]]` rows.
+    pub fn stack_table(&self) -> std::borrow::Cow<'static, mesh_deps::StackTable> {
+        let builtin = mesh_deps::StackTable::builtin();
+        if self.stack.entries.is_empty() {
+            return std::borrow::Cow::Borrowed(builtin);
+        }
+        let mut table = builtin.clone();
+        table.extend(self.stack.clone());
+        std::borrow::Cow::Owned(table)
+    }
+}
+
 /// A 1-based line and column (in characters) in `mesh.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Position {
@@ -255,6 +306,7 @@ impl Default for Config {
             },
             lanes: BTreeMap::new(),
             openapi: OpenApiConfig::default(),
+            code: CodeConfig::default(),
         }
     }
 }
@@ -422,6 +474,8 @@ struct RawConfig {
     lanes: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     openapi: RawOpenApi,
+    #[serde(default)]
+    code: RawCode,
 }
 
 #[derive(Deserialize, Default)]
@@ -477,10 +531,20 @@ struct RawOpenApi {
     paths: Vec<Spanned<String>>,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCode {
+    scan: Option<bool>,
+    exclude: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    extend_exclude: Vec<Spanned<String>>,
+    stack: Option<Spanned<Vec<toml::Table>>>,
+}
+
 const SECTIONS_HELP: &str = "mesh.toml accepts the sections [docs] (roots, discover), \
 [readiness] (prd, spec, decision_log), [rules] (select, ignore, [rules.severity]), \
 [policy] (decision_scope, tick_is_status_change), [store] (url), [verify] (command, timeout_s), \
-[lanes] and [openapi] (paths)";
+[lanes], [openapi] (paths) and [code] (scan, exclude, extend_exclude, [[code.stack]])";
 
 /// Collects validation errors while converting the raw file into a [`Config`].
 struct Validator<'a> {
@@ -579,6 +643,51 @@ impl Validator<'_> {
             return None;
         }
         Some(normal)
+    }
+
+    /// A gitignore-style glob for `[code] exclude`; `None` (and an error) when it is not one.
+    fn glob(&mut self, key: &str, raw: &Spanned<String>) -> Option<String> {
+        let glob = raw.get_ref().trim();
+        let help = "write a gitignore-style glob relative to the code folder, e.g. \"legacy/**\" \
+                    or \"**/generated/*.sql\"";
+        if glob.is_empty() {
+            self.invalid(raw.span(), format!("{key}: the glob is empty"), help);
+            return None;
+        }
+        let mut builder = ignore::overrides::OverrideBuilder::new("/");
+        if let Err(e) = builder.add(&format!("!{glob}")) {
+            self.invalid(
+                raw.span(),
+                format!("{key}: `{glob}` is not a valid glob: {e}"),
+                help,
+            );
+            return None;
+        }
+        Some(glob.to_string())
+    }
+
+    /// `[[code.stack]]` rows, read as a stack table (mesh-deps `stack.toml` format).
+    fn stack(&mut self, raw: Spanned<Vec<toml::Table>>) -> mesh_deps::StackTable {
+        let span = raw.span();
+        let rows: Vec<toml::Value> = raw
+            .into_inner()
+            .into_iter()
+            .map(toml::Value::Table)
+            .collect();
+        let mut wrapper = toml::Table::new();
+        wrapper.insert("stack".to_string(), toml::Value::Array(rows));
+        let help = "each [[code.stack]] row has `category` and `value`, and optionally `aliases`, \
+                    `cargo`, `npm`, `pypi`, `go` (package lists), `builtin` and `files`";
+        let parsed = toml::to_string(&wrapper)
+            .map_err(|e| e.to_string())
+            .and_then(|text| mesh_deps::StackTable::parse(&text).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(table) => table,
+            Err(message) => {
+                self.invalid(span, format!("code.stack: {message}"), help);
+                mesh_deps::StackTable::default()
+            }
+        }
     }
 
     fn non_empty(&mut self, key: &str, raw: Option<Spanned<String>>, help: &str) -> Option<String> {
@@ -821,6 +930,25 @@ impl Config {
             .filter_map(|p| v.relative_path("openapi.paths", p))
             .collect();
 
+        let mut exclude: Vec<String> = match &raw.code.exclude {
+            None => defaults.code.exclude.clone(),
+            Some(list) => list
+                .iter()
+                .filter_map(|g| v.glob("code.exclude", g))
+                .collect(),
+        };
+        exclude.extend(
+            raw.code
+                .extend_exclude
+                .iter()
+                .filter_map(|g| v.glob("code.extend_exclude", g)),
+        );
+        let code = CodeConfig {
+            scan: raw.code.scan.unwrap_or(defaults.code.scan),
+            exclude,
+            stack: raw.code.stack.map(|s| v.stack(s)).unwrap_or_default(),
+        };
+
         Config {
             file: Some(file.to_string()),
             docs: DocsConfig { roots, discover },
@@ -835,6 +963,7 @@ impl Config {
             verify: VerifyConfig { command, timeout_s },
             lanes,
             openapi: OpenApiConfig { paths },
+            code,
         }
     }
 

@@ -11,6 +11,7 @@ use crate::diagnostic::{Diagnostic, Location};
 use crate::history::RootHistory;
 use crate::readiness::Readiness;
 use crate::rules::{Occurrence, occurrences};
+use crate::trace::TraceFacts;
 
 /// A document root as found on disk.
 #[derive(Debug, Clone)]
@@ -50,6 +51,12 @@ pub struct Context<'a> {
     /// What git says changed for this root (`mesh check --base REV`, or the staged changes);
     /// `None` when the history rules do not run. Set with [`Context::with_history`].
     pub history: Option<&'a RootHistory>,
+    /// Tasks and test tags for the TRC rules (`mesh trace`); `None` elsewhere.
+    pub trace: Option<&'a TraceFacts>,
+    /// What the code beside this root declares and uses (dependencies, OpenAPI operations,
+    /// routes, SQL tables) for the drift rules DEP, STK, API and DAT010+; `None` when the code
+    /// was not read. Set with [`Context::with_code`].
+    pub code: Option<&'a mesh_deps::RepoFacts>,
     markers: OnceLock<Vec<(DocKind, Vec<Occurrence>)>>,
 }
 
@@ -70,6 +77,8 @@ impl<'a> Context<'a> {
             unreadable,
             load_problems,
             history: None,
+            trace: None,
+            code: None,
             markers: OnceLock::new(),
         }
     }
@@ -77,6 +86,18 @@ impl<'a> Context<'a> {
     /// The same context with history facts for the GOV and DEC020+ rules.
     pub fn with_history(mut self, history: Option<&'a RootHistory>) -> Self {
         self.history = history;
+        self
+    }
+
+    /// The same context with trace facts for the TRC rules.
+    pub fn with_trace(mut self, trace: Option<&'a TraceFacts>) -> Self {
+        self.trace = trace;
+        self
+    }
+
+    /// The same context with code facts for the drift rules (see [`crate::code`]).
+    pub fn with_code(mut self, code: Option<&'a mesh_deps::RepoFacts>) -> Self {
+        self.code = code;
         self
     }
 

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use mesh_docs::DocKind;
 
+use crate::code::{self, CodeScans};
 use crate::config::Config;
 use crate::context::{Context, Root};
 use crate::diagnostic::Diagnostic;
@@ -55,11 +56,58 @@ pub fn readiness_of(root: &Root, loaded: &LoadedRoot, config: &Config) -> Readin
     )
 }
 
-/// Load, assess and check one root.
+/// Whether a rule compares the documents with the code (DEP, STK, API, DAT010 and later).
+fn uses_code(code: &str) -> bool {
+    let number = |p: &str| code.strip_prefix(p).and_then(|n| n.parse::<u32>().ok());
+    ["DEP", "STK", "API"].iter().any(|p| number(p).is_some())
+        || number("DAT").is_some_and(|n| n >= 10)
+}
+
+/// Whether the code must be read: `[code] scan` is on and a selected rule compares with it.
+/// A caller that selects only document rules (`--select DOC`) never pays for the scan.
+pub fn wants_code(config: &Config, selection: &Selection) -> bool {
+    config.code.scan
+        && rules::all()
+            .iter()
+            .any(|r| uses_code(r.meta().code) && selection.allows(config, r.meta().code))
+}
+
+/// The code facts of `roots` when the selection needs them (see [`wants_code`]).
+fn scan_if_wanted(roots: &[Root], config: &Config, selection: &Selection) -> CodeScans {
+    if wants_code(config, selection) {
+        code::scan_roots(roots, config)
+    } else {
+        CodeScans::default()
+    }
+}
+
+/// Load, assess and check one root, with the code under its folder (see [`crate::code`]).
 pub fn check_root(root: Root, config: &Config, selection: &Selection) -> RootReport {
+    let scans = scan_if_wanted(std::slice::from_ref(&root), config, selection);
+    check_loaded(root, config, selection, None, scans.for_root(0))
+}
+
+/// Load, assess and check one root with the given history and code facts.
+fn check_loaded(
+    root: Root,
+    config: &Config,
+    selection: &Selection,
+    history: Option<&HistoryFacts>,
+    code: Option<&mesh_deps::RepoFacts>,
+) -> RootReport {
     let loaded = load_root(&root);
     let readiness = readiness_of(&root, &loaded, config);
-    let diagnostics = run_rules(&root, &loaded, &readiness, config, selection);
+    let ctx = Context::new(
+        &root,
+        &loaded.docs,
+        config,
+        &readiness,
+        &loaded.unreadable,
+        &loaded.problems,
+    )
+    .with_history(history.and_then(|h| h.for_root(&root.display)))
+    .with_code(code);
+    let diagnostics = run_context(&ctx, selection);
     RootReport {
         root,
         loaded,
@@ -97,6 +145,12 @@ pub fn run_rules_with_history(
         &loaded.problems,
     )
     .with_history(history.and_then(|h| h.for_root(&root.display)));
+    run_context(&ctx, selection)
+}
+
+/// Run the selected rules over a prepared context: mesh.toml severities applied, root named.
+pub fn run_context(ctx: &Context<'_>, selection: &Selection) -> Vec<Diagnostic> {
+    let config = ctx.config;
     let mut out = Vec::new();
     for rule in rules::all() {
         let meta = rule.meta();
@@ -104,7 +158,7 @@ pub fn run_rules_with_history(
             continue;
         }
         let mut found = Vec::new();
-        rule.check(&ctx, &mut found);
+        rule.check(ctx, &mut found);
         for mut d in found {
             let Some(sev) = config.severity_for(d.code, d.severity) else {
                 continue;
@@ -119,7 +173,7 @@ pub fn run_rules_with_history(
             if overridden {
                 d.severity = sev;
             }
-            d.root = Some(root.display.clone());
+            d.root = Some(ctx.root.display.clone());
             out.push(d);
         }
     }
@@ -148,9 +202,11 @@ where
     T: Send,
     F: Fn(RootReport) -> T + Sync + Send,
 {
+    let scans = scan_if_wanted(&roots, config, selection);
     roots
         .into_par_iter()
-        .map(|r| keep(check_root(r, config, selection)))
+        .enumerate()
+        .map(|(i, r)| keep(check_loaded(r, config, selection, None, scans.for_root(i))))
         .collect()
 }
 
@@ -161,20 +217,11 @@ pub fn check_roots_with_history(
     selection: &Selection,
     history: Option<&HistoryFacts>,
 ) -> Vec<RootReport> {
+    let scans = scan_if_wanted(&roots, config, selection);
     roots
         .into_par_iter()
-        .map(|root| {
-            let loaded = load_root(&root);
-            let readiness = readiness_of(&root, &loaded, config);
-            let diagnostics =
-                run_rules_with_history(&root, &loaded, &readiness, config, selection, history);
-            RootReport {
-                root,
-                loaded,
-                readiness,
-                diagnostics,
-            }
-        })
+        .enumerate()
+        .map(|(i, root)| check_loaded(root, config, selection, history, scans.for_root(i)))
         .collect()
 }
 

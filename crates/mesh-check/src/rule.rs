@@ -31,6 +31,8 @@ pub enum Group {
     Sec,
     /// Plans.
     Pln,
+    /// Traceability: requirements → tasks → tests.
+    Trc,
 }
 
 impl Group {
@@ -46,6 +48,7 @@ impl Group {
             Group::Dat => "DAT",
             Group::Sec => "SEC",
             Group::Pln => "PLN",
+            Group::Trc => "TRC",
         }
     }
 
@@ -61,6 +64,7 @@ impl Group {
             Group::Dat => "data model",
             Group::Sec => "security",
             Group::Pln => "plans",
+            Group::Trc => "traceability",
         }
     }
 }

@@ -76,7 +76,10 @@ fn check_spans(doc: &Document) {
                     for r in &t.rows {
                         for c in &r.cells {
                             assert!(c.span.start <= c.span.end && c.span.end <= len);
-                            assert!(doc.text.get(c.span.range()).is_some(), "cell span on a char boundary");
+                            assert!(
+                                doc.text.get(c.span.range()).is_some(),
+                                "cell span on a char boundary"
+                            );
                         }
                     }
                 }
@@ -108,7 +111,9 @@ fn run_all(texts: Vec<String>) {
         dir: PathBuf::from("docs"),
         display: "docs".into(),
     };
-    let readiness = assess(&set, &config.readiness, &[], &|k: DocKind| root.file_display(k));
+    let readiness = assess(&set, &config.readiness, &[], &|k: DocKind| {
+        root.file_display(k)
+    });
     for d in &readiness.documents {
         assert!(d.score <= 100);
     }

@@ -11,9 +11,9 @@
 //! - [`prd`], [`spec`], [`decision`], [`techstack`]: typed views of each document.
 //! - [`decision_edit`]: appending, superseding and reverting decision rows as text edits.
 //! - [`docset`]: the documents of one root, as read together.
-//! - [`hydrate`]: ACTIVE_SPEC's derived parts from PRD + SPEC + DECISION_LOG, and the markers.
 //! - [`plan`]: the plan line grammar of draft plans (parse, check, render, graph).
 //! - [`planner`]: the deterministic planner, documents in, plan out.
+//! - [`hydrate`]: ACTIVE_SPEC's derived parts from PRD + SPEC + DECISION_LOG, and the markers.
 
 pub mod decision;
 pub mod decision_edit;

@@ -8,7 +8,10 @@
 pub mod audit;
 pub mod decide;
 pub mod fsio;
-pub mod ledger;
 pub mod hydrate;
+pub mod ledger;
+pub mod plan;
 pub mod project;
 pub mod status;
+pub mod store;
+pub mod trace;

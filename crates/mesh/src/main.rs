@@ -34,6 +34,8 @@ enum Command {
     Rules(cmd::rules::Args),
     /// Verify or show the tamper-evident ledger (.mesh/ledger.jsonl).
     Ledger(cmd::ledger::Args),
+    /// Requirements → tasks → tests: the traceability matrix and its rules.
+    Trace(cmd::trace::Args),
     /// Regenerate ACTIVE_SPEC.md's derived parts from PRD, SPEC and DECISION_LOG.
     Hydrate(cmd::hydrate::Args),
     /// Record, supersede, revert and list decisions in DECISION_LOG.md.
@@ -44,6 +46,8 @@ enum Command {
     Hooks(cmd::hooks::Args),
     /// Work with tasks: list, add, next (pick and claim), heartbeat, submit, review ….
     Task(cmd::task::Args),
+    /// Plan the work: draft a plan from the documents, accept it into the store, draw its graph.
+    Plan(cmd::plan::Args),
     /// Serve the REST API, the web cockpit and MCP over HTTP.
     Serve(cmd::serve::Args),
     /// Serve MCP over stdio for a coding agent.
@@ -68,11 +72,13 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Ledger(args) => cmd::ledger::run(args),
+        Command::Trace(args) => cmd::trace::run(args),
         Command::Hydrate(args) => cmd::hydrate::run(args),
         Command::Decide(args) => cmd::decide::run(args),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Hooks(args) => cmd::hooks::run(args),
         Command::Task(args) => cmd::task::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Mcp(args) => cmd::mcp::run(args),
         Command::Token(args) => cmd::token::run(args),

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use mesh_check::emit;
-pub use mesh_service::project::Project;
 use mesh_service::project::OpenError;
+pub use mesh_service::project::Project;
 
 /// Open `dir` (see [`Project::open`]); a broken mesh.toml is shown like a diagnostic, with its
 /// source line.

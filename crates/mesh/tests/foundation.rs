@@ -72,12 +72,34 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn init_writes_six_documents_and_config_with_values_filled() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = mesh(&["init", "shop", "--name", "Paper Shop", "--author", "Ann Lee"], tmp.path());
+    let o = mesh(
+        &[
+            "init",
+            "shop",
+            "--name",
+            "Paper Shop",
+            "--author",
+            "Ann Lee",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let dir = tmp.path().join("shop");
-    for f in ["PRD.md", "SPEC.md", "ACTIVE_SPEC.md", "DECISION_LOG.md", "TECH_STACK.md", "INBOX.md"] {
+    for f in [
+        "PRD.md",
+        "SPEC.md",
+        "ACTIVE_SPEC.md",
+        "DECISION_LOG.md",
+        "TECH_STACK.md",
+        "INBOX.md",
+    ] {
         let text = fs::read_to_string(dir.join("docs").join(f)).unwrap();
-        assert!(!text.contains("{{PROJECT_NAME}}") && !text.contains("{{DATE}}") && !text.contains("{{AUTHOR}}"), "{f}");
+        assert!(
+            !text.contains("{{PROJECT_NAME}}")
+                && !text.contains("{{DATE}}")
+                && !text.contains("{{AUTHOR}}"),
+            "{f}"
+        );
     }
     let prd = fs::read_to_string(dir.join("docs/PRD.md")).unwrap();
     assert!(prd.contains("Paper Shop") && prd.contains("Ann Lee"));
@@ -88,13 +110,19 @@ fn init_writes_six_documents_and_config_with_values_filled() {
 fn fresh_init_of_either_generation_is_bootstrap_with_all_three_below_threshold() {
     for generation in ["15", "16"] {
         let tmp = tempfile::tempdir().unwrap();
-        let o = mesh(&["init", ".", "--generation", generation, "--author", "x"], tmp.path());
+        let o = mesh(
+            &["init", ".", "--generation", generation, "--author", "x"],
+            tmp.path(),
+        );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let v = status_json(tmp.path());
         assert_eq!(v["mode"], "BOOTSTRAP", "generation {generation}");
         for kind in ["PRD", "SPEC", "DECISION_LOG"] {
             let (s, ready) = score(&v, kind);
-            assert!(!ready, "{kind} ready in a fresh generation-{generation} scaffold (score {s})");
+            assert!(
+                !ready,
+                "{kind} ready in a fresh generation-{generation} scaffold (score {s})"
+            );
         }
         let stages = v["stages"].as_array().unwrap();
         assert_eq!(stages[0]["name"], "Context");
@@ -109,14 +137,28 @@ fn init_refuses_to_touch_existing_files_and_force_keeps_a_backup() {
     fs::write(tmp.path().join("docs/SPEC.md"), "my own spec\n").unwrap();
     let o = mesh(&["init", ".", "--author", "x"], tmp.path());
     assert_eq!(code(&o), 0);
-    assert!(stdout(&o).contains("kept     docs/SPEC.md"), "{}", stdout(&o));
-    assert_eq!(fs::read_to_string(tmp.path().join("docs/SPEC.md")).unwrap(), "my own spec\n");
+    assert!(
+        stdout(&o).contains("kept     docs/SPEC.md"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("docs/SPEC.md")).unwrap(),
+        "my own spec\n"
+    );
     assert!(tmp.path().join("docs/PRD.md").exists());
 
     let o = mesh(&["init", ".", "--author", "x", "--force"], tmp.path());
     assert_eq!(code(&o), 0);
-    assert_eq!(fs::read_to_string(tmp.path().join("docs/SPEC.md.bak")).unwrap(), "my own spec\n");
-    assert!(fs::read_to_string(tmp.path().join("docs/SPEC.md")).unwrap().contains("Hydration Contract"));
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("docs/SPEC.md.bak")).unwrap(),
+        "my own spec\n"
+    );
+    assert!(
+        fs::read_to_string(tmp.path().join("docs/SPEC.md"))
+            .unwrap()
+            .contains("Hydration Contract")
+    );
 }
 
 #[test]
@@ -150,14 +192,26 @@ fn stub_marker_removal_alone_changes_no_score() {
 #[test]
 fn generation_16_preamble_never_counts_as_content() {
     let tmp = tempfile::tempdir().unwrap();
-    mesh(&["init", ".", "--generation", "16", "--author", "x"], tmp.path());
+    mesh(
+        &["init", ".", "--generation", "16", "--author", "x"],
+        tmp.path(),
+    );
     let before = status_json(tmp.path());
     // Write plenty of "content" into the preamble: it must not move any score.
     let p = tmp.path().join("docs/SPEC.md");
     let text = fs::read_to_string(&p).unwrap();
-    let extra: String = (0..200).map(|i| format!("- Filled looking line {i}: PostgreSQL 16\n")).collect();
-    let patched = text.replacen("### Context Pack\n", &format!("### Context Pack\n{extra}"), 1);
-    assert_ne!(text, patched, "the generation-16 SPEC has a Context Pack heading");
+    let extra: String = (0..200)
+        .map(|i| format!("- Filled looking line {i}: PostgreSQL 16\n"))
+        .collect();
+    let patched = text.replacen(
+        "### Context Pack\n",
+        &format!("### Context Pack\n{extra}"),
+        1,
+    );
+    assert_ne!(
+        text, patched,
+        "the generation-16 SPEC has a Context Pack heading"
+    );
     fs::write(&p, patched).unwrap();
     let after = status_json(tmp.path());
     assert_eq!(score(&before, "SPEC"), score(&after, "SPEC"));
@@ -188,7 +242,12 @@ fn realistic_fixtures_reach_their_expected_mode() {
         ("partially-filled", "BOOTSTRAP"),
     ] {
         let v = status_json(&fixture(name));
-        assert_eq!(v["mode"], mode, "{name}: {}", serde_json::to_string_pretty(&v["documents"]).unwrap());
+        assert_eq!(
+            v["mode"],
+            mode,
+            "{name}: {}",
+            serde_json::to_string_pretty(&v["documents"]).unwrap()
+        );
     }
 }
 
@@ -198,14 +257,32 @@ fn status_json_has_the_documented_shape() {
     assert_eq!(v["schema_version"], 1);
     let docs = v["documents"].as_array().unwrap();
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["PRD", "SPEC", "ACTIVE_SPEC", "DECISION_LOG", "TECH_STACK", "INBOX"]);
+    assert_eq!(
+        kinds,
+        [
+            "PRD",
+            "SPEC",
+            "ACTIVE_SPEC",
+            "DECISION_LOG",
+            "TECH_STACK",
+            "INBOX"
+        ]
+    );
     let spec = &docs[1];
     assert_eq!(spec["threshold"], 80);
     let first = &spec["unfilled"][0];
     assert!(first["line"].as_u64().unwrap() > 0);
     assert!(first["text"].is_string() && first["reason"].is_string());
-    let stages: Vec<&str> = v["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(stages, ["Context", "Plan", "Work", "Optimize", "Verify", "Ship"]);
+    let stages: Vec<&str> = v["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        ["Context", "Plan", "Work", "Optimize", "Verify", "Ship"]
+    );
     assert!(v["next"].as_str().unwrap().contains("SPEC.md"));
 }
 
@@ -235,7 +312,12 @@ fn check_exit_codes_clean_findings_and_nothing_to_judge() {
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["schema_version"], 1);
-    let codes: Vec<&str> = v["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
     assert!(codes.contains(&"DEC001"), "{codes:?}");
     for d in v["diagnostics"].as_array().unwrap() {
         for key in ["code", "severity", "file", "line", "column", "message"] {
@@ -259,23 +341,48 @@ fn check_select_ignore_and_severity_overrides() {
     let dir = fixture("unfilled-gen15");
     let o = mesh(&["check", "--select", "DOC001", "--format", "json"], &dir);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let codes: Vec<&str> = v["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
-    assert!(!codes.is_empty() && codes.iter().all(|c| *c == "DOC001"), "{codes:?}");
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| *c == "DOC001"),
+        "{codes:?}"
+    );
 
     let o = mesh(&["check", "--ignore", "DOC", "--format", "json"], &dir);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert!(v["diagnostics"].as_array().unwrap().iter().all(|d| !d["code"].as_str().unwrap().starts_with("DOC")));
+    assert!(
+        v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| !d["code"].as_str().unwrap().starts_with("DOC"))
+    );
 
     let o = mesh(&["check", "--select", "NOPE"], &dir);
     assert_eq!(code(&o), 2);
 
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&dir, tmp.path());
-    fs::write(tmp.path().join("mesh.toml"), "[rules.severity]\nDOC001 = \"error\"\n").unwrap();
+    fs::write(
+        tmp.path().join("mesh.toml"),
+        "[rules.severity]\nDOC001 = \"error\"\n",
+    )
+    .unwrap();
     let o = mesh(&["check", "--select", "DOC001"], tmp.path());
     assert_eq!(code(&o), 1, "{}", stdout(&o));
-    fs::write(tmp.path().join("mesh.toml"), "[rules.severity]\nDOC001 = \"off\"\n").unwrap();
-    let o = mesh(&["check", "--select", "DOC001", "--format", "json"], tmp.path());
+    fs::write(
+        tmp.path().join("mesh.toml"),
+        "[rules.severity]\nDOC001 = \"off\"\n",
+    )
+    .unwrap();
+    let o = mesh(
+        &["check", "--select", "DOC001", "--format", "json"],
+        tmp.path(),
+    );
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["diagnostics"].as_array().unwrap().len(), 0);
 }
@@ -289,20 +396,37 @@ fn check_renders_sarif_github_and_human() {
     let results = v["runs"][0]["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for r in results {
-        assert!(r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().is_some());
+        assert!(
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .is_some()
+        );
     }
     let o = mesh(&["check", "--format", "github"], &dir);
-    assert!(stdout(&o).lines().any(|l| l.starts_with("::warning file=docs/SPEC.md,line=")), "{}", stdout(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with("::warning file=docs/SPEC.md,line=")),
+        "{}",
+        stdout(&o)
+    );
     let o = mesh(&["check"], &dir);
     let out = stdout(&o);
-    assert!(out.contains("warning[DOC002]") && out.contains(" --> docs/"), "{out}");
+    assert!(
+        out.contains("warning[DOC002]") && out.contains(" --> docs/"),
+        "{out}"
+    );
 }
 
 #[test]
 fn a_broken_config_is_reported_with_its_line_and_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&fixture("bookshop-gen15"), tmp.path());
-    fs::write(tmp.path().join("mesh.toml"), "[readiness]\nprd = 80\nspec = 120\n").unwrap();
+    fs::write(
+        tmp.path().join("mesh.toml"),
+        "[readiness]\nprd = 80\nspec = 120\n",
+    )
+    .unwrap();
     let before = fs::read_to_string(tmp.path().join("docs/SPEC.md")).unwrap();
     for cmd in ["check", "status"] {
         let o = mesh(&[cmd], tmp.path());
@@ -314,28 +438,56 @@ fn a_broken_config_is_reported_with_its_line_and_exit_2() {
     let o = mesh(&["check"], tmp.path());
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("CFG002"), "{}", stderr(&o));
-    assert_eq!(fs::read_to_string(tmp.path().join("docs/SPEC.md")).unwrap(), before);
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("docs/SPEC.md")).unwrap(),
+        before
+    );
 }
 
 #[test]
 fn monorepo_roots_from_config_and_discovery_name_their_root() {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture("bookshop-gen15/docs"), &tmp.path().join("apps/shop/docs"));
-    copy_dir(&fixture("unfilled-gen15/docs"), &tmp.path().join("apps/new/docs"));
-    fs::write(tmp.path().join("mesh.toml"), "[docs]\nroots = [\"apps/shop/docs\", \"apps/new/docs\"]\n").unwrap();
-    let o = mesh(&["check", "--format", "json"], tmp.path());
+    copy_dir(
+        &fixture("bookshop-gen15/docs"),
+        &tmp.path().join("apps/shop/docs"),
+    );
+    copy_dir(
+        &fixture("unfilled-gen15/docs"),
+        &tmp.path().join("apps/new/docs"),
+    );
+    fs::write(
+        tmp.path().join("mesh.toml"),
+        "[docs]\nroots = [\"apps/shop/docs\", \"apps/new/docs\"]\n",
+    )
+    .unwrap();
+    let o = mesh(
+        &["check", "--format", "json", "--select", "DOC"],
+        tmp.path(),
+    );
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let roots = v["summary"]["roots"].as_array().unwrap();
     assert_eq!(roots.len(), 2);
     let diags = v["diagnostics"].as_array().unwrap();
     assert!(!diags.is_empty());
-    assert!(diags.iter().all(|d| d["root"] == "apps/new/docs"), "only the unfilled root has findings");
-    assert!(diags.iter().all(|d| d["file"].as_str().unwrap().starts_with("apps/new/docs/")));
+    assert!(
+        diags.iter().all(|d| d["root"] == "apps/new/docs"),
+        "only the unfilled root has findings"
+    );
+    assert!(
+        diags
+            .iter()
+            .all(|d| d["file"].as_str().unwrap().starts_with("apps/new/docs/"))
+    );
 
     fs::remove_file(tmp.path().join("mesh.toml")).unwrap();
     let o = mesh(&["check", "--discover", "--format", "json"], tmp.path());
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["summary"]["roots"].as_array().unwrap().len(), 2, "{}", stdout(&o));
+    assert_eq!(
+        v["summary"]["roots"].as_array().unwrap().len(),
+        2,
+        "{}",
+        stdout(&o)
+    );
     assert_eq!(v["summary"]["files_checked"], 12);
 }
 
@@ -354,17 +506,40 @@ fn bad_documents_get_clear_diagnostics_never_a_panic() {
     // A 50 MB file.
     let big = vec![b'a'; 50 * 1024 * 1024];
     fs::write(docs.join("ACTIVE_SPEC.md"), &big).unwrap();
-    let o = mesh(&["check", "--format", "json", "--select", "DOC010"], tmp.path());
+    let o = mesh(
+        &["check", "--format", "json", "--select", "DOC010"],
+        tmp.path(),
+    );
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let diags = v["diagnostics"].as_array().unwrap();
-    let find = |file: &str| diags.iter().find(|d| d["file"] == file).unwrap_or_else(|| panic!("{file}: {diags:?}"));
+    let find = |file: &str| {
+        diags
+            .iter()
+            .find(|d| d["file"] == file)
+            .unwrap_or_else(|| panic!("{file}: {diags:?}"))
+    };
     let prd = find("docs/PRD.md");
     assert_eq!(prd["line"], 3);
     assert!(prd["message"].as_str().unwrap().contains("UTF-8"));
-    assert!(find("docs/TECH_STACK.md")["message"].as_str().unwrap().contains("binary"));
-    assert!(find("docs/INBOX.md")["message"].as_str().unwrap().contains("directory"));
-    assert!(find("docs/ACTIVE_SPEC.md")["message"].as_str().unwrap().contains("MiB"));
+    assert!(
+        find("docs/TECH_STACK.md")["message"]
+            .as_str()
+            .unwrap()
+            .contains("binary")
+    );
+    assert!(
+        find("docs/INBOX.md")["message"]
+            .as_str()
+            .unwrap()
+            .contains("directory")
+    );
+    assert!(
+        find("docs/ACTIVE_SPEC.md")["message"]
+            .as_str()
+            .unwrap()
+            .contains("MiB")
+    );
     let s = mesh(&["status", "--format", "json"], tmp.path());
     assert_eq!(code(&s), 0);
 }
@@ -383,7 +558,11 @@ fn a_closed_pipe_exits_quietly() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
-    assert!(out.status.code().is_some_and(|c| c <= 1), "{:?} {err}", out.status);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{:?} {err}",
+        out.status
+    );
 }
 
 #[test]
@@ -393,7 +572,10 @@ fn rules_lists_and_explains() {
     assert!(stdout(&o).contains("DOC002  unfilled-placeholder"));
     let o = mesh(&["rules", "SEC001"], tmp.path());
     let out = stdout(&o);
-    assert!(out.contains("threat-without-mitigation") && out.contains("Fix:"), "{out}");
+    assert!(
+        out.contains("threat-without-mitigation") && out.contains("Fix:"),
+        "{out}"
+    );
     let o = mesh(&["rules", "XYZ999"], tmp.path());
     assert_eq!(code(&o), 2);
 }

@@ -2,7 +2,16 @@
 
 use crate::rule::{Rule, RuleMeta};
 
+mod api001_spec_endpoint_not_in_openapi;
+mod api002_openapi_operation_not_in_spec;
+mod api003_spec_endpoint_not_in_code;
+mod api004_code_route_not_in_spec;
+mod api005_unreadable_openapi;
 mod dat001_relationship_unknown_entity;
+mod dat010_entity_without_table;
+mod dat011_table_without_entity;
+mod dat012_relationship_without_foreign_key;
+mod dat013_unreadable_migration;
 mod dec001_duplicate_decision_id;
 mod dec002_malformed_decision_row;
 mod dec003_decision_table_missing;
@@ -13,6 +22,13 @@ mod dec007_unknown_decision_type;
 mod dec008_replaced_decision_still_active;
 mod dec020_decision_row_removed;
 mod dec021_decision_row_rewritten;
+mod dep001_unapproved_dependency;
+mod dep002_forbidden_dependency;
+mod dep003_version_outside_constraint;
+mod dep004_spec_library_unused;
+mod dep005_forbidden_transitive_dependency;
+mod dep006_unreadable_version_constraint;
+mod dep007_unreadable_dependency_file;
 mod doc001_stub_marker;
 mod doc002_unfilled_placeholder;
 mod doc003_unfilled_option_list;
@@ -25,6 +41,7 @@ mod doc009_missing_document;
 mod doc010_unreadable_document;
 mod doc011_contract_field_unfilled;
 mod doc012_duplicate_id;
+mod drift;
 mod gov001_spec_change_without_decision;
 mod gov002_spec_lines_removed;
 mod hyd001_hydrated_part_stale;
@@ -34,6 +51,11 @@ mod hyd004_broken_hydrate_marker;
 mod hydration;
 mod markers;
 mod sec001_threat_without_mitigation;
+mod stk001_contract_stack_not_in_code;
+mod stk002_undeclared_stack_in_code;
+mod trc001_must_story_without_task;
+mod trc002_completed_task_untested;
+mod trc003_unknown_test_tag;
 
 pub use markers::{Occurrence, occurrences};
 
@@ -67,7 +89,28 @@ static RULES: &[&dyn Rule] = &[
     &gov001_spec_change_without_decision::SpecChangeWithoutDecision,
     &gov002_spec_lines_removed::SpecLinesRemoved,
     &sec001_threat_without_mitigation::ThreatWithoutMitigation,
+    &trc001_must_story_without_task::MustStoryWithoutTask,
+    &trc002_completed_task_untested::CompletedTaskUntested,
+    &trc003_unknown_test_tag::UnknownTestTag,
     &dat001_relationship_unknown_entity::RelationshipUnknownEntity,
+    &api001_spec_endpoint_not_in_openapi::SpecEndpointNotInOpenapi,
+    &api002_openapi_operation_not_in_spec::OpenapiOperationNotInSpec,
+    &api003_spec_endpoint_not_in_code::SpecEndpointNotInCode,
+    &api004_code_route_not_in_spec::CodeRouteNotInSpec,
+    &api005_unreadable_openapi::UnreadableOpenapi,
+    &dat010_entity_without_table::EntityWithoutTable,
+    &dat011_table_without_entity::TableWithoutEntity,
+    &dat012_relationship_without_foreign_key::RelationshipWithoutForeignKey,
+    &dat013_unreadable_migration::UnreadableMigration,
+    &dep001_unapproved_dependency::UnapprovedDependency,
+    &dep002_forbidden_dependency::ForbiddenDependency,
+    &dep003_version_outside_constraint::VersionOutsideConstraint,
+    &dep004_spec_library_unused::SpecLibraryUnused,
+    &dep005_forbidden_transitive_dependency::ForbiddenTransitiveDependency,
+    &dep006_unreadable_version_constraint::UnreadableVersionConstraint,
+    &dep007_unreadable_dependency_file::UnreadableDependencyFile,
+    &stk001_contract_stack_not_in_code::ContractStackNotInCode,
+    &stk002_undeclared_stack_in_code::UndeclaredStackInCode,
 ];
 
 /// Every rule, in code order.

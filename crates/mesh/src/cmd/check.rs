@@ -48,6 +48,10 @@ pub struct Args {
     /// The newest commit of the judged range (default HEAD); used by the pre-push hook.
     #[arg(long, value_name = "REV", requires = "base", hide = true)]
     pub tip: Option<String>,
+    /// Print the stack detected in the code of each root (database, auth, API style, testing),
+    /// from which file and line, and what SPEC's Hydration Contract says; then exit 0.
+    #[arg(long)]
+    pub explain_stack: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -60,6 +64,13 @@ pub enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let project = project::open(&args.dir, args.discover)?;
+    if args.explain_stack {
+        output::print(&mesh_check::code::explain_stack(
+            &project.roots,
+            &project.config,
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     for code in args.select.iter().chain(&args.ignore) {
         let c = code.trim().to_ascii_uppercase();
         if !rules::metas().iter().any(|m| m.code.starts_with(&c)) {
