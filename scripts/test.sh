@@ -31,6 +31,10 @@ else
     cargo test --workspace --locked --no-fail-fast
 fi
 
-step "dogfooding: mesh check on our own docs/"
+step "dogfooding: our own docs/ pass our own gate"
 cargo run --quiet --locked -p mesh -- check
+cargo run --quiet --locked -p mesh -- hydrate --check
+cargo run --quiet --locked -p mesh -- check --base "$(git rev-list --max-parents=0 HEAD | tail -n 1)" --select GOV,DEC
+
+step "end-to-end: browser cockpit and MCP clients"
 bash scripts/e2e.sh
