@@ -219,7 +219,7 @@ pub fn render_main(data: &CockpitData) -> String {
             };
             let _ = write!(
                 out,
-                "<tr data-doc=\"{kind}\" data-ready=\"{ready}\"><td>{path}</td><td>{score}</td><td>{th}</td><td class=\"doc-state\">{state}</td><td>",
+                "<tr data-doc=\"{kind}\" data-ready=\"{ready}\"><td>{path}</td><td>{score}</td><td>{th}</td><td class=\"doc-state st-{slug}\">{state}</td><td>",
                 kind = esc(d.kind.as_str()),
                 ready = d.ready,
                 path = esc(&d.path),
@@ -228,6 +228,7 @@ pub fn render_main(data: &CockpitData) -> String {
                     .threshold
                     .map(|t| t.to_string())
                     .unwrap_or_else(|| "—".into()),
+                slug = state.replace(' ', "-"),
             );
             if d.unfilled.is_empty() {
                 out.push('0');
