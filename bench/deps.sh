@@ -75,8 +75,10 @@ echo "workload: $dir ($(wc -l < "$tmp/files") files read), best of $runs runs"
 measure floor xargs -a "$tmp/files" cat
 measure baseline python3 "$tmp/baseline.py" "$tmp/files"
 measure scan "$scan_bin" "$dir" 1
+# `mesh check` exits 1 when it finds errors, and the workload has drift on purpose.
+mesh_check() { "$mesh_bin" check "$1"; [ $? -le 1 ]; }
 if [ -n "$mesh_bin" ]; then
-    measure check "$mesh_bin" check "$dir"
+    measure check mesh_check "$dir"
 fi
 echo
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
