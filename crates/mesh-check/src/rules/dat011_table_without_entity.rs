@@ -6,7 +6,7 @@ use crate::context::{Context, loc};
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::rule::{Rule, RuleMeta};
-use crate::rules::drift::{code_loc, entity_keys, entity_of, facts, spec};
+use crate::rules::drift::{EntityIndex, code_loc, facts, spec};
 
 declare_rule! {
     /// Finds tables of the SQL migrations that match no entity of SPEC.md's Core Entities (same
@@ -72,14 +72,14 @@ impl Rule for TableWithoutEntity {
         if facts.tables.is_empty() || spec.entities.is_empty() {
             return;
         }
-        let keys = entity_keys(&spec.entities);
+        let index = EntityIndex::new(&spec.entities, &facts.tables);
         let listed = loc(doc, spec.entities[0].span);
         for t in &facts.tables {
             let lower = t.name.to_ascii_lowercase();
             if BOOKKEEPING.contains(&lower.as_str()) || is_join_table(t) {
                 continue;
             }
-            if entity_of(&spec.entities, &keys, &t.name).is_some() {
+            if index.entity_of(&t.name).is_some() {
                 continue;
             }
             out.push(

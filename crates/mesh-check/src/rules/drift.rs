@@ -361,27 +361,46 @@ impl<'a> TableIndex<'a> {
     }
 }
 
-/// The entity of a table.
-pub(crate) fn entity_of<'a>(
+/// Which entity each table belongs to: by [`name_key`] first; the full
+/// [`mesh_deps::entity_matches_table`] only against the entities no table matched by key
+/// (so a second table of an entity that already has one by key is not looked up again; it
+/// costs one pass over few entities instead of tables × entities).
+pub(crate) struct EntityIndex<'a> {
     entities: &'a [Entity],
-    keys: &HashMap<String, usize>,
-    table: &str,
-) -> Option<&'a Entity> {
-    if let Some(i) = keys.get(&name_key(table)) {
-        return entities.get(*i);
-    }
-    entities
-        .iter()
-        .find(|e| mesh_deps::entity_matches_table(&e.name, table))
+    by_key: HashMap<String, usize>,
+    unmatched: Vec<usize>,
 }
 
-/// Index of entities by [`name_key`].
-pub(crate) fn entity_keys(entities: &[Entity]) -> HashMap<String, usize> {
-    let mut out = HashMap::new();
-    for (i, e) in entities.iter().enumerate() {
-        out.entry(name_key(&e.name)).or_insert(i);
+impl<'a> EntityIndex<'a> {
+    pub(crate) fn new(entities: &'a [Entity], tables: &[SqlTable]) -> Self {
+        let mut by_key = HashMap::new();
+        for (i, e) in entities.iter().enumerate() {
+            by_key.entry(name_key(&e.name)).or_insert(i);
+        }
+        let table_keys: HashSet<String> = tables.iter().map(|t| name_key(&t.name)).collect();
+        let unmatched = entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !table_keys.contains(&name_key(&e.name)))
+            .map(|(i, _)| i)
+            .collect();
+        EntityIndex {
+            entities,
+            by_key,
+            unmatched,
+        }
     }
-    out
+
+    /// The entity of a table.
+    pub(crate) fn entity_of(&self, table: &str) -> Option<&'a Entity> {
+        if let Some(i) = self.by_key.get(&name_key(table)) {
+            return self.entities.get(*i);
+        }
+        self.unmatched
+            .iter()
+            .filter_map(|i| self.entities.get(*i))
+            .find(|e| mesh_deps::entity_matches_table(&e.name, table))
+    }
 }
 
 /// Whether two table names denote the same table (quotes, schema and case ignored).
