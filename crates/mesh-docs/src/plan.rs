@@ -55,7 +55,9 @@ pub const MAX_TRACE: usize = 1_000;
 pub const MAX_DOD: usize = 10_000;
 
 /// How much can go wrong if a task is done badly. Ordered `Low < Medium < High`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Risk {
     Low,

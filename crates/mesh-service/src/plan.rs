@@ -158,13 +158,9 @@ fn relative_root(project_dir: &Path, root: &Root) -> Root {
     }
 }
 
-/// The store's risk assessment in the planner's terms, so plan and store agree.
+/// The store's risk assessment, so plan and store agree (both use `mesh_docs::plan::Risk`).
 pub fn assess(lane: &str, texts: &[&str]) -> Risk {
-    match mesh_store::assess_risk(lane, texts) {
-        mesh_store::Risk::Low => Risk::Low,
-        mesh_store::Risk::Medium => Risk::Medium,
-        mesh_store::Risk::High => Risk::High,
-    }
+    mesh_store::assess_risk(lane, texts)
 }
 
 /// Plan one loaded root (pure but for nothing: the documents are already read). `root` must be
@@ -472,11 +468,7 @@ pub fn accept(
             title: t.title.clone(),
             lane: t.lane.clone(),
             priority: i64::from(t.priority),
-            risk: t.risk.map(|r| match r {
-                Risk::Low => mesh_store::Risk::Low,
-                Risk::Medium => mesh_store::Risk::Medium,
-                Risk::High => mesh_store::Risk::High,
-            }),
+            risk: t.risk,
             trace: t.trace.clone(),
             dod: t.dod.clone(),
             deps: t.deps.clone(),

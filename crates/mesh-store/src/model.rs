@@ -191,44 +191,9 @@ pub fn describe_allowed(from: Status) -> String {
     }
 }
 
-/// How much can go wrong if the task is done badly. Ordered: `Low < Medium < High`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Risk {
-    /// Docs, tests, cosmetics.
-    Low,
-    /// Ordinary product code and operations.
-    Medium,
-    /// Security, money, data: auth, payment, migration, crypto, delete ….
-    High,
-}
-
-impl Risk {
-    /// `LOW`, `MEDIUM` or `HIGH`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Risk::Low => "LOW",
-            Risk::Medium => "MEDIUM",
-            Risk::High => "HIGH",
-        }
-    }
-
-    /// Parse `low` / `LOW` / `Medium` ….
-    pub fn parse(text: &str) -> Option<Risk> {
-        match text.trim().to_ascii_uppercase().as_str() {
-            "LOW" => Some(Risk::Low),
-            "MEDIUM" | "MED" => Some(Risk::Medium),
-            "HIGH" => Some(Risk::High),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Risk {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How much can go wrong if the task is done badly (`Low < Medium < High`); the one definition
+/// lives with the plan grammar in mesh-docs.
+pub use mesh_docs::plan::Risk;
 
 /// Words that make a task high-risk wherever they appear (as a whole word) in its title, DoD or
 /// trace.
@@ -302,28 +267,23 @@ pub fn assess_risk(lane: &str, texts: &[&str]) -> Risk {
 /// Priority: one meaning everywhere, **a lower number is more urgent**. `0` is the most urgent;
 /// the scheduler hands out the lowest number first.
 pub mod priority {
+    use mesh_docs::plan::priority as plan;
+
     /// Drop everything else.
-    pub const URGENT: i64 = 0;
+    pub const URGENT: i64 = plan::URGENT as i64;
     /// Before normal work.
-    pub const HIGH: i64 = 1;
+    pub const HIGH: i64 = plan::HIGH as i64;
     /// The default.
-    pub const NORMAL: i64 = 2;
+    pub const NORMAL: i64 = plan::NORMAL as i64;
     /// When nothing else is waiting.
-    pub const LOW: i64 = 3;
+    pub const LOW: i64 = plan::LOW as i64;
     /// The least urgent value accepted.
-    pub const MAX: i64 = 9;
+    pub const MAX: i64 = plan::MAX as i64;
 
     /// Parse a priority name (`URGENT`, `HIGH`, `NORMAL`, `LOW`, case-insensitive) or a number
-    /// `0..=9`.
+    /// `0..=9`: the plan grammar's parser, so a plan and the store read priorities alike.
     pub fn parse(text: &str) -> Option<i64> {
-        let t = text.trim();
-        match t.to_ascii_uppercase().as_str() {
-            "URGENT" | "P0" => Some(URGENT),
-            "HIGH" | "P1" => Some(HIGH),
-            "NORMAL" | "MEDIUM" | "P2" => Some(NORMAL),
-            "LOW" | "P3" => Some(LOW),
-            _ => t.parse::<i64>().ok().filter(|p| (0..=MAX).contains(p)),
-        }
+        plan::parse(text).map(i64::from)
     }
 
     /// The name of a priority value, when it has one.
