@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use mesh_store::{
-    NewTask, Risk, Status, Store, StoreError, StoreLocation, Task, TaskDetail, TaskFilter, Verdict,
-    display_id, priority,
+    NewTask, Risk, Status, Store, StoreError, Task, TaskDetail, TaskFilter, Verdict, display_id,
+    priority,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -262,21 +262,7 @@ fn project_root(start: &Path) -> PathBuf {
 
 fn open_store(flag: Option<&str>) -> anyhow::Result<Store> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let root = project_root(&cwd);
-    let env = std::env::var("MESH_STORE").ok();
-    // mesh.toml is read only when neither the flag nor the environment names the store.
-    let config_url = if flag.is_some_and(|f| !f.trim().is_empty())
-        || env.as_deref().is_some_and(|e| !e.trim().is_empty())
-    {
-        None
-    } else {
-        match mesh_check::config::Config::load(&root) {
-            Ok(cfg) => cfg.store.url,
-            Err(e) => anyhow::bail!("{}: {e}", root.join("mesh.toml").display()),
-        }
-    };
-    let (location, _) =
-        StoreLocation::resolve(flag, env.as_deref(), config_url.as_deref(), &root, &cwd)?;
+    let location = crate::cmd::serve::store_location(&project_root(&cwd), flag)?;
     Ok(Store::open(&location)?)
 }
 
