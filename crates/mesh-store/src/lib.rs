@@ -7,6 +7,8 @@
 //!   [`Store::release`], [`Store::submit`], [`Store::review`], [`Store::block`],
 //!   [`Store::unblock`], [`Store::cancel`], [`Store::reopen`], [`Store::reap`], and
 //!   [`Store::accept_plan`] for plans.
+//! - Evidence ([`Store::record_evidence`]): what the tool observed when it verified a task or
+//!   measured its change; append-only, read by the review gate.
 //! - Tasks move through a guarded state machine ([`model::allowed_actions`]); nothing reaches
 //!   `completed` except through review. Every change appends to the task's history.
 //! - **Priority: a lower number is more urgent** ([`model::priority`]), everywhere.
@@ -18,6 +20,7 @@
 mod clock;
 mod db;
 mod error;
+mod evidence;
 mod location;
 mod migrate;
 pub mod model;
@@ -27,6 +30,7 @@ mod watch;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
+pub use evidence::{Evidence, EvidenceKind, MAX_EVIDENCE_DATA, NewEvidence};
 pub use location::{DEFAULT_SQLITE_PATH, LocationSource, StoreLocation, redact_url};
 pub use migrate::latest_version;
 pub use model::{

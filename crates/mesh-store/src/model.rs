@@ -360,6 +360,9 @@ pub struct TaskDetail {
     pub task: Task,
     /// Its history, oldest first.
     pub events: Vec<TaskEvent>,
+    /// Its evidence (verifications, simplifications, waivers), oldest first.
+    #[serde(default)]
+    pub evidence: Vec<crate::evidence::Evidence>,
 }
 
 /// Input of [`crate::Store::add_task`].

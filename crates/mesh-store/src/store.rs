@@ -123,7 +123,7 @@ fn clean_line(what: &str, text: &str, max: usize) -> Result<String> {
     Ok(t.to_string())
 }
 
-fn clean_text(what: &str, text: &str, max: usize) -> Result<String> {
+pub(crate) fn clean_text(what: &str, text: &str, max: usize) -> Result<String> {
     let t = text.trim();
     if t.chars().count() > max {
         return Err(StoreError::Invalid(format!(
@@ -170,7 +170,7 @@ fn clean_key(key: &str) -> Result<String> {
     Ok(k)
 }
 
-fn clean_actor(what: &str, actor: &str) -> Result<String> {
+pub(crate) fn clean_actor(what: &str, actor: &str) -> Result<String> {
     clean_line(what, actor, 200)
 }
 
@@ -238,7 +238,7 @@ const PG_TASK_LIST: &str = concat!(
     " AND ($3::text IS NULL OR t.worker = $3) ORDER BY t.id"
 );
 
-fn parse_task(r: &Row) -> Result<Task> {
+pub(crate) fn parse_task(r: &Row) -> Result<Task> {
     let status_text = r.text(9)?;
     let status = Status::parse(&status_text)
         .ok_or_else(|| StoreError::Database(format!("unknown status `{status_text}` in store")))?;
@@ -281,7 +281,7 @@ fn fetch_task(c: &mut dyn Conn, id: i64) -> Result<Option<Task>> {
         .transpose()
 }
 
-fn must_task(c: &mut dyn Conn, id: i64) -> Result<Task> {
+pub(crate) fn must_task(c: &mut dyn Conn, id: i64) -> Result<Task> {
     fetch_task(c, id)?.ok_or_else(|| StoreError::UnknownTask(display_id(id)))
 }
 
@@ -1224,7 +1224,12 @@ impl Store {
         self.read(|c| {
             let task = must_task(c, id)?;
             let events = fetch_events(c, id)?;
-            Ok(TaskDetail { task, events })
+            let evidence = crate::evidence::fetch_evidence(c, id)?;
+            Ok(TaskDetail {
+                task,
+                events,
+                evidence,
+            })
         })
     }
 

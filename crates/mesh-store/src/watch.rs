@@ -6,15 +6,20 @@ use crate::store::Store;
 
 impl Store {
     /// A number that grows with every recorded task change (creation, claim, transition,
-    /// expiry): the id of the newest task event, 0 for an empty store. Lease renewals are not
+    /// expiry, evidence): the sum of the newest task event id and the newest evidence id, 0 for
+    /// an empty store. Lease renewals are not
     /// events and do not move it. One indexed lookup.
     pub fn change_marker(&self) -> Result<i64> {
         self.read(|c| {
-            Ok(c.query_opt("SELECT max(id) FROM task_events", &[])?
-                .map(|r| r.opt_i64(0))
-                .transpose()?
-                .flatten()
-                .unwrap_or(0))
+            Ok(c.query_opt(
+                "SELECT (SELECT coalesce(max(id), 0) FROM task_events)
+                      + (SELECT coalesce(max(id), 0) FROM task_evidence)",
+                &[],
+            )?
+            .map(|r| r.opt_i64(0))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0))
         })
     }
 }
