@@ -6,7 +6,9 @@
 //! reading, locking, atomic writes.
 
 pub mod audit;
+pub mod clarify;
 pub mod decide;
+pub mod evidence;
 pub mod fsio;
 pub mod hydrate;
 pub mod ledger;
