@@ -162,6 +162,53 @@ fn init_refuses_to_touch_existing_files_and_force_keeps_a_backup() {
 }
 
 #[test]
+fn init_ignores_the_store_and_lock_without_rewriting_a_users_gitignore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = mesh(&["init", ".", "--author", "x"], tmp.path());
+    assert_eq!(code(&o), 0);
+    let ignore = fs::read_to_string(tmp.path().join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "/.mesh/"), "{ignore}");
+    assert!(
+        ignore.lines().any(|l| l == ".DECISION_LOG.md.lock"),
+        "{ignore}"
+    );
+    assert!(stdout(&o).contains("created  .gitignore"), "{}", stdout(&o));
+    // Running again changes nothing.
+    mesh(&["init", ".", "--author", "x"], tmp.path());
+    assert_eq!(
+        fs::read_to_string(tmp.path().join(".gitignore")).unwrap(),
+        ignore
+    );
+
+    // A user's own .gitignore is kept unless --force; --force appends only what is missing.
+    let other = tempfile::tempdir().unwrap();
+    fs::write(other.path().join(".gitignore"), "target\n.mesh\n").unwrap();
+    let o = mesh(&["init", ".", "--author", "x"], other.path());
+    assert!(stdout(&o).contains("kept     .gitignore"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(".DECISION_LOG.md.lock"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(other.path().join(".gitignore")).unwrap(),
+        "target\n.mesh\n"
+    );
+    mesh(&["init", ".", "--author", "x", "--force"], other.path());
+    let text = fs::read_to_string(other.path().join(".gitignore")).unwrap();
+    assert!(text.starts_with("target\n.mesh\n"), "{text}");
+    assert!(text.ends_with(".DECISION_LOG.md.lock\n"), "{text}");
+    assert!(
+        !text.contains("/.mesh/"),
+        "`.mesh` was already ignored: {text}"
+    );
+    assert_eq!(
+        fs::read_to_string(other.path().join(".gitignore.bak")).unwrap(),
+        "target\n.mesh\n"
+    );
+}
+
+#[test]
 fn init_refuses_a_directory_where_a_document_goes_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir_all(tmp.path().join("docs/SPEC.md")).unwrap();

@@ -126,6 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         written += 1;
     }
+    report.push_str(&ignore_working_files(&args.dir, args.force)?);
     let gen_label = match generation {
         Generation::G15 => "15",
         Generation::G16 => "16",
@@ -142,6 +143,57 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     output::print(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What git must not track: the task store and ledger (`.mesh/`) and the decision log's lock
+/// file. A missing `<dir>/.gitignore` is created with them. An existing one is like every other
+/// existing file: kept as it is (the report names the missing lines) unless --force, which keeps
+/// a backup and appends only the missing lines.
+const IGNORED: [&str; 2] = ["/.mesh/", ".DECISION_LOG.md.lock"];
+
+fn ignore_working_files(dir: &Path, force: bool) -> anyhow::Result<String> {
+    let path = dir.join(".gitignore");
+    let existing = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let present = |entry: &str| {
+        let bare = entry.trim_start_matches('/').trim_end_matches('/');
+        existing
+            .lines()
+            .map(str::trim)
+            .any(|l| l.trim_start_matches('/').trim_end_matches('/') == bare)
+    };
+    let missing: Vec<&str> = IGNORED.into_iter().filter(|e| !present(e)).collect();
+    if missing.is_empty() {
+        return Ok(String::new());
+    }
+    let exists = path.exists();
+    if exists && !force {
+        return Ok(format!(
+            "  kept     .gitignore (exists; add {} to it, or --force appends them and keeps a backup)\n",
+            missing.join(" and ")
+        ));
+    }
+    if exists {
+        let backup = backup_path(&path);
+        fs::copy(&path, &backup).with_context(|| {
+            format!("cannot back up {} to {}", path.display(), backup.display())
+        })?;
+    }
+    let mut text = existing.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# Atomic Mesh: the task store, the ledger and the decision log's lock file\n");
+    for entry in &missing {
+        text.push_str(entry);
+        text.push('\n');
+    }
+    write_atomic(&path, text.as_bytes())?;
+    let verb = if exists { "updated " } else { "created " };
+    Ok(format!("  {verb} .gitignore ({})\n", missing.join(", ")))
 }
 
 fn shown(base: &Path, path: &Path) -> String {
