@@ -8,7 +8,6 @@
 pub mod audit;
 pub mod clarify;
 pub mod decide;
-pub mod evidence;
 pub mod fsio;
 pub mod hydrate;
 pub mod ledger;
