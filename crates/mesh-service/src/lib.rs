@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod clarify;
 pub mod decide;
+pub mod evidence;
 pub mod fsio;
 pub mod hydrate;
 pub mod ledger;
