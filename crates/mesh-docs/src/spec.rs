@@ -924,7 +924,14 @@ pub fn extract_constraint(text: &str) -> Option<String> {
             bare,
             "^" | "~" | "=" | "==" | ">=" | "<=" | ">" | "<" | "~=" | "!="
         );
+        // `>=2,<3` written without spaces is one token holding a whole list.
+        let is_list = bare.contains(',')
+            && bare
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .all(looks_version_part);
         let is_part = looks_version_part(bare)
+            || is_list
             || (is_op
                 && toks.get(i + 1).is_some_and(|n| {
                     looks_version_part(n.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | ';')))
@@ -991,6 +998,15 @@ mod tests {
             (l.name.as_str(), l.constraint.as_deref()),
             ("fastapi", Some("~=0.110"))
         );
+        let l = parse_library("pydantic: validation, >=2,<3").unwrap();
+        assert_eq!(l.constraint.as_deref(), Some(">=2,<3"));
+        assert_eq!(l.purpose, "validation");
+        assert_eq!(
+            extract_constraint("(>=1.2,<2.0)").as_deref(),
+            Some(">=1.2,<2.0")
+        );
+        // A comma list of words is not a version list.
+        assert_eq!(extract_constraint("fast,small"), None);
     }
 
     #[test]
