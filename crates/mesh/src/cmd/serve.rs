@@ -46,21 +46,18 @@ pub struct Args {
 }
 
 /// The store location for a project directory: `--store`, then MESH_STORE, then `[store] url`
-/// in DIR/mesh.toml, then DIR/.mesh/mesh.db.
+/// in DIR/mesh.toml, then DIR/.mesh/mesh.db (resolved by [`mesh_service::store::location`]).
+/// mesh.toml is read only when neither the flag nor MESH_STORE names a store, so a broken
+/// mesh.toml does not stand in the way of an explicit store.
 pub fn store_location(dir: &Path, flag: Option<&str>) -> anyhow::Result<StoreLocation> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let env = std::env::var("MESH_STORE").ok();
     let named = |v: Option<&str>| v.is_some_and(|s| !s.trim().is_empty());
-    let config_url = if named(flag) || named(env.as_deref()) {
-        None
+    let config = if named(flag) || named(std::env::var("MESH_STORE").ok().as_deref()) {
+        mesh_check::config::Config::default()
     } else {
-        match mesh_check::config::Config::load(dir) {
-            Ok(cfg) => cfg.store.url,
-            Err(e) => anyhow::bail!("{}: {e}", dir.join("mesh.toml").display()),
-        }
+        mesh_check::config::Config::load(dir)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("mesh.toml").display()))?
     };
-    let (location, _) =
-        StoreLocation::resolve(flag, env.as_deref(), config_url.as_deref(), dir, &cwd)?;
+    let (location, _) = mesh_service::store::location(dir, &config, flag)?;
     Ok(location)
 }
 
