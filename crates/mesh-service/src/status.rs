@@ -1,12 +1,16 @@
 //! Project status: readiness per document, the mode, the six pipeline stages and the one next
 //! step, per document root.
 
+use std::path::Path;
+use std::process::Command;
+
 use serde::Serialize;
 
 use mesh_check::engine;
 use mesh_check::load::load_root;
-use mesh_check::pipeline::{self, Facts, Stage, State};
+use mesh_check::pipeline::{self, Facts, Stage, State, TaskCounts};
 use mesh_check::readiness::{Mode, Readiness};
+use mesh_store::{EvidenceKind, Status, Store, StoreError, TaskFilter, display_id};
 
 use crate::project::Project;
 
@@ -20,8 +24,9 @@ pub struct RootStatus {
     pub next: String,
 }
 
-/// The one next step for a root.
-pub fn next_step(readiness: &Readiness, stages: &[Stage]) -> String {
+/// The one next step for a root: the first stage after Context that needs something done, in
+/// pipeline order, as a command to run.
+pub fn next_step(readiness: &Readiness, stages: &[Stage], facts: &Facts) -> String {
     match readiness.mode {
         Mode::PreInit => "run `mesh init` to scaffold the documents".into(),
         Mode::Bootstrap => {
@@ -49,11 +54,185 @@ pub fn next_step(readiness: &Readiness, stages: &[Stage]) -> String {
                 None => "fill the documents below their threshold".into(),
             }
         }
-        Mode::Execution => match stages.iter().skip(1).find(|s| s.state != State::Green) {
-            Some(s) => format!("{}: {}", s.name, s.reason),
-            None => "everything is green: `mesh ship`".into(),
-        },
+        Mode::Execution => execution_step(stages, facts),
     }
+}
+
+fn execution_step(stages: &[Stage], facts: &Facts) -> String {
+    let first_unverified = facts.unverified.first().map(String::as_str);
+    for s in stages.iter().skip(1) {
+        let step = match (s.name, s.state) {
+            ("Plan", State::Red | State::Gray) => {
+                Some("draft a plan and accept it: `mesh plan draft`, then `mesh plan accept`".into())
+            }
+            ("Work", State::Yellow) => {
+                Some("claim the next task: `mesh task next --worker NAME`".into())
+            }
+            ("Work", State::Red) => Some(
+                "every open task is blocked: `mesh task list --status blocked`, then unblock or cancel them".into(),
+            ),
+            ("Optimize", State::Red) => Some(match facts.last_approved.as_deref() {
+                Some(t) => format!(
+                    "{t} was approved without simplification evidence: `mesh task simplify {t}` (or `--waive TEXT`)"
+                ),
+                None => s.reason.clone(),
+            }),
+            ("Verify", State::Red) => Some(match first_unverified {
+                Some(t) => format!("{}: run `mesh task verify {t}`", s.reason),
+                None => format!("{}: run `mesh task verify ID`", s.reason),
+            }),
+            ("Ship", State::Yellow) => {
+                Some("commit the working tree changes, then `mesh ship --dry-run`".into())
+            }
+            ("Ship", State::Gray) if facts.tree_clean.is_none() => {
+                Some("put the project under git (`git init`, commit) to ship it".into())
+            }
+            _ => None,
+        };
+        if let Some(step) = step {
+            return step;
+        }
+    }
+    let open = facts.tasks.map(|t| t.open()).unwrap_or(0);
+    if open > 0 {
+        return format!(
+            "finish the {open} open task(s) of the batch (`mesh task list`), then `mesh ship --dry-run`"
+        );
+    }
+    match stages.last() {
+        Some(s) if s.state == State::Green => {
+            "everything is green: `mesh ship --dry-run`, then `mesh ship`".into()
+        }
+        _ => "`mesh ship --dry-run` lists what shipping still needs".into(),
+    }
+}
+
+/// Task counts by status.
+pub fn task_counts(store: &Store) -> Result<TaskCounts, StoreError> {
+    let mut c = TaskCounts::default();
+    for (status, n) in store.status_counts()? {
+        let n = usize::try_from(n).unwrap_or(0);
+        match status {
+            Status::Pending => c.pending = n,
+            Status::InProgress => c.in_progress = n,
+            Status::Reviewing => c.reviewing = n,
+            Status::Completed => c.completed = n,
+            Status::Blocked => c.blocked = n,
+            Status::Failed => c.failed = n,
+            Status::Cancelled => c.cancelled = n,
+        }
+    }
+    Ok(c)
+}
+
+/// The most recently approved task (the completed task changed last: a task reaches
+/// `completed` only by an approval, and nothing else changes a completed task), and whether
+/// it carries simplification evidence or a waiver. `None` before any approval.
+pub fn last_approved(store: &Store) -> Result<Option<(i64, bool)>, StoreError> {
+    let completed = store.list_tasks(&TaskFilter {
+        status: Some(Status::Completed),
+        ..TaskFilter::default()
+    })?;
+    let Some(task) = completed.iter().max_by_key(|t| (t.updated_at, t.id)) else {
+        return Ok(None);
+    };
+    let optimized = store
+        .latest_evidence(task.id, EvidenceKind::Simplify)?
+        .is_some()
+        || store
+            .latest_evidence(task.id, EvidenceKind::Waiver)?
+            .is_some();
+    Ok(Some((task.id, optimized)))
+}
+
+/// Why the working tree could not be inspected.
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    #[error("{0}")]
+    Git(#[from] mesh_git::GitError),
+    #[error("cannot run `git status` (is git installed and on PATH?): {0}")]
+    Spawn(std::io::Error),
+    #[error("`git status` failed in {dir}: {stderr}")]
+    Status { dir: String, stderr: String },
+}
+
+/// The uncommitted paths of the git working tree that holds `dir`: tracked files changed
+/// (staged or not) and untracked files that are not ignored, repository-relative. `None` when
+/// `dir` is not inside a git working tree (or the repository is bare).
+pub fn uncommitted(dir: &Path) -> Result<Option<Vec<String>>, TreeError> {
+    let Some(repo) = mesh_git::Repo::discover_optional(dir)? else {
+        return Ok(None);
+    };
+    let Some(workdir) = repo.workdir() else {
+        return Ok(None);
+    };
+    let out = Command::new("git")
+        .args([
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignore-submodules=none",
+        ])
+        .current_dir(workdir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(TreeError::Spawn)?;
+    if !out.status.success() {
+        return Err(TreeError::Status {
+            dir: workdir.display().to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(Some(porcelain_paths(&out.stdout)))
+}
+
+/// The paths of `git status --porcelain=v1 -z` output (`XY path\0`, a rename or copy followed
+/// by its source path `\0orig\0`, which is skipped).
+fn porcelain_paths(raw: &[u8]) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut fields = raw.split(|b| *b == 0).filter(|f| !f.is_empty());
+    while let Some(f) = fields.next() {
+        if f.len() < 4 {
+            continue;
+        }
+        paths.push(String::from_utf8_lossy(&f[3..]).into_owned());
+        if matches!(f[0], b'R' | b'C') {
+            fields.next();
+        }
+    }
+    paths
+}
+
+/// Whether the working tree holding `dir` is clean (no uncommitted path), `None` outside git or
+/// when git cannot tell.
+pub fn tree_clean(dir: &Path) -> Option<bool> {
+    uncommitted(dir).ok().flatten().map(|p| p.is_empty())
+}
+
+/// Everything the pipeline stages need beyond the documents: task counts, the last approved
+/// task's simplification evidence, unverified HIGH-risk tasks (from `store`, when there is
+/// one) and whether the git working tree at `dir` is clean. What cannot be read stays `None`
+/// (the stage shows GRAY).
+pub fn facts(_project: &Project, store: Option<&Store>, dir: &Path) -> Facts {
+    let mut f = Facts {
+        tree_clean: tree_clean(dir),
+        ..Facts::default()
+    };
+    let Some(store) = store else {
+        return f;
+    };
+    f.tasks = task_counts(store).ok();
+    if let Ok(last) = last_approved(store) {
+        f.optimized = last.map(|(_, ok)| ok);
+        f.last_approved = last.map(|(id, _)| display_id(id));
+    }
+    if let Ok(tasks) = store.unverified_high_risk() {
+        f.unverified_high_risk = Some(tasks.len());
+        f.unverified = tasks.iter().map(|t| display_id(t.id)).collect();
+    }
+    f
 }
 
 /// Status of every root of `project`. `facts` supplies what the store and git know (task
@@ -66,7 +245,7 @@ pub fn collect(project: &Project, facts: &Facts) -> Vec<RootStatus> {
             let loaded = load_root(root);
             let readiness = engine::readiness_of(root, &loaded, &project.config);
             let stages = pipeline::stages(&readiness, facts);
-            let next = next_step(&readiness, &stages);
+            let next = next_step(&readiness, &stages, facts);
             RootStatus {
                 root: root.display.clone(),
                 readiness,
@@ -75,4 +254,60 @@ pub fn collect(project: &Project, facts: &Facts) -> Vec<RootStatus> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn porcelain_paths_skip_rename_sources() {
+        let raw = b" M src/a.rs\0R  new.rs\0old.rs\0?? notes.txt\0";
+        assert_eq!(porcelain_paths(raw), ["src/a.rs", "new.rs", "notes.txt"]);
+        assert!(porcelain_paths(b"").is_empty());
+        assert!(porcelain_paths(b"xx\0").is_empty());
+    }
+
+    fn stage(name: &'static str, state: State) -> Stage {
+        Stage {
+            name,
+            state,
+            reason: format!("{name} reason"),
+        }
+    }
+
+    fn all(states: [State; 6]) -> Vec<Stage> {
+        ["Context", "Plan", "Work", "Optimize", "Verify", "Ship"]
+            .into_iter()
+            .zip(states)
+            .map(|(n, s)| stage(n, s))
+            .collect()
+    }
+
+    #[test]
+    fn the_next_step_is_the_first_stage_that_needs_work() {
+        use State::*;
+        let facts = Facts {
+            last_approved: Some("T-4".into()),
+            unverified: vec!["T-2".into()],
+            tree_clean: Some(true),
+            ..Facts::default()
+        };
+        let s = |st| execution_step(&all(st), &facts);
+        assert!(s([Green, Red, Gray, Gray, Gray, Gray]).contains("mesh plan draft"));
+        assert!(s([Green, Green, Yellow, Gray, Gray, Gray]).contains("mesh task next"));
+        assert!(s([Green, Yellow, Gray, Red, Green, Green]).contains("mesh task simplify T-4"));
+        assert!(s([Green, Yellow, Gray, Green, Red, Red]).contains("mesh task verify T-2"));
+        assert!(s([Green, Yellow, Gray, Green, Green, Yellow]).contains("commit"));
+        assert!(s([Green, Yellow, Gray, Green, Green, Green]).contains("`mesh ship`"));
+        let open = Facts {
+            tasks: Some(TaskCounts {
+                in_progress: 2,
+                ..TaskCounts::default()
+            }),
+            ..facts.clone()
+        };
+        let step = execution_step(&all([Green, Green, Green, Green, Green, Green]), &open);
+        assert!(step.contains("2 open task"), "{step}");
+    }
 }
