@@ -30,8 +30,9 @@
 //! url = "postgres://mesh@db/mesh"   # default: the SQLite file chosen by the store
 //!
 //! [verify]
-//! command = "cargo test --workspace"  # evidence command for tasks (default: none)
-//! timeout_s = 600                     # 1..=86400 (default 600)
+//! command = "cargo test --workspace"  # `mesh task verify` runs it with `sh -c` (default: derived
+//!                                     # from SPEC's Hydration Contract `Testing:` convention)
+//! timeout_s = 900                     # 1..=86400 (default 900); the run is killed after it
 //!
 //! [lanes]                      # planner lane overrides: key → lane
 //! "services/web" = "frontend"
@@ -222,7 +223,7 @@ pub struct StoreConfig {
 pub struct VerifyConfig {
     /// The command whose success is test evidence; `None` when not configured.
     pub command: Option<String>,
-    /// How long the command may run, in seconds (1..=86400). Default 600.
+    /// How long the command may run, in seconds (1..=86400). Default 900.
     pub timeout_s: u64,
 }
 
@@ -302,7 +303,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             verify: VerifyConfig {
                 command: None,
-                timeout_s: 600,
+                timeout_s: 900,
             },
             lanes: BTreeMap::new(),
             openapi: OpenApiConfig::default(),

@@ -46,7 +46,7 @@ fn absent_file_means_defaults() {
     assert_eq!(config.store.url, None);
     assert_eq!(
         (config.verify.command.as_deref(), config.verify.timeout_s),
-        (None, 600)
+        (None, 900)
     );
     assert!(config.lanes.is_empty() && config.openapi.paths.is_empty());
     assert!(config.rule_enabled("DOC001"));
