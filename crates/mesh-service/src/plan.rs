@@ -35,6 +35,7 @@ use mesh_docs::planner;
 use mesh_store::{AcceptReport, PlanTask, Status, Store, StoreError, StoreLocation, TaskFilter};
 
 use crate::fsio::{WriteError, write_atomic};
+use crate::ledger::{self, LedgerError};
 use crate::project::{OpenError, Project};
 use crate::store::{self, OpenStoreError};
 
@@ -71,6 +72,19 @@ pub enum PlanError {
     Store(#[from] StoreError),
     #[error(transparent)]
     OpenStore(#[from] OpenStoreError),
+    /// The ledger is damaged or unreadable: checked before the store is touched, so nothing
+    /// was imported.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The tasks were imported but the `plan_accept` ledger entry could not be written.
+    #[error(
+        "the plan was accepted ({added} tasks added) but its ledger entry could not be written: {source}; run `mesh ledger verify`, repair the ledger, and record the acceptance by hand if it matters"
+    )]
+    LedgerAfterAccept {
+        added: usize,
+        #[source]
+        source: LedgerError,
+    },
 }
 
 impl PlanError {
@@ -151,7 +165,7 @@ fn missing(readiness: &Readiness) -> Vec<String> {
 
 /// The root with its path shown relative to the project (`docs`, `services/api/docs`), so plan
 /// names, traces and keys do not depend on how the project directory was named.
-fn relative_root(project_dir: &Path, root: &Root) -> Root {
+pub(crate) fn relative_root(project_dir: &Path, root: &Root) -> Root {
     Root {
         dir: root.dir.clone(),
         display: load::display_rel(project_dir, &root.dir),
@@ -390,14 +404,13 @@ pub struct Accepted {
     /// The store's report: added, unchanged, changed (not applied), disappeared.
     #[serde(flatten)]
     pub report: AcceptReport,
+    /// The sequence number of the `plan_accept` ledger entry, when the acceptance changed
+    /// something (an acceptance that added nothing is not recorded).
+    pub ledger_seq: Option<u64>,
 }
 
 impl Accepted {
-    /// The `data` of a `plan_accept` ledger entry for this acceptance.
-    ///
-    /// Seam for issue 7: the caller appends
-    /// `ledger::append(&ledger::path_in(dir), "plan_accept", actor, accepted.ledger_data())`
-    /// once acceptances are recorded in the ledger.
+    /// The `data` of the `plan_accept` ledger entry [`accept`] appends for this acceptance.
     pub fn ledger_data(&self) -> serde_json::Value {
         serde_json::json!({
             "plan": self.plan,
@@ -414,6 +427,10 @@ impl Accepted {
 /// Accept the plan at `file` (default: the newest draft of the project at `dir`) into the store
 /// at `location`, as `actor`. The file is parsed and checked before the store is opened: a plan
 /// with errors imports nothing and creates no store.
+///
+/// An acceptance that added tasks is recorded in the project's ledger
+/// (`<dir>/.mesh/ledger.jsonl`) as a `plan_accept` entry ([`Accepted::ledger_data`]); one that
+/// added nothing is not. A damaged ledger refuses the acceptance before the store is touched.
 pub fn accept(
     dir: &Path,
     file: Option<&Path>,
@@ -446,6 +463,15 @@ pub fn accept(
             errors: PlanErrors(errors),
         });
     }
+    let ledger_path = ledger::path_in(dir);
+    let chain = ledger::verify(&ledger_path)?;
+    if let Some(p) = chain.problem {
+        return Err(PlanError::Ledger(LedgerError::Damaged {
+            path: chain.path,
+            line: p.line,
+            detail: p.detail,
+        }));
+    }
     let store = Store::open(location)?;
     if needs_store {
         let known: HashSet<String> = store
@@ -475,7 +501,7 @@ pub fn accept(
         })
         .collect();
     let report = store.accept_plan(&name, &tasks, actor)?;
-    Ok(Accepted {
+    let mut accepted = Accepted {
         file,
         plan: name,
         sha256: hex(&Sha256::digest(text.as_bytes())),
@@ -483,7 +509,17 @@ pub fn accept(
         tasks: parsed.tasks.len(),
         skipped_done: parsed.tasks.iter().filter(|t| t.done).count(),
         report,
-    })
+        ledger_seq: None,
+    };
+    if !accepted.report.is_noop() {
+        let entry = ledger::append(&ledger_path, "plan_accept", actor, accepted.ledger_data())
+            .map_err(|source| PlanError::LedgerAfterAccept {
+                added: accepted.report.added.len(),
+                source,
+            })?;
+        accepted.ledger_seq = Some(entry.seq);
+    }
+    Ok(accepted)
 }
 
 fn hex(bytes: &[u8]) -> String {
