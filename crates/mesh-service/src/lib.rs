@@ -14,6 +14,7 @@ pub mod hydrate;
 pub mod ledger;
 pub mod plan;
 pub mod project;
+pub mod review;
 pub mod ship;
 pub mod status;
 pub mod store;
