@@ -202,11 +202,9 @@ impl AppState {
 
     fn compute_status(&self, key: (u64, u64)) -> Result<CachedStatus, Problem> {
         let counts = task_counts(&self.0.store)?;
-        let facts = Facts {
-            tasks: Some(counts),
-            ..Facts::default()
-        };
         let project = self.project();
+        let facts: Facts =
+            mesh_service::status::facts(&project, Some(&self.0.store), &self.0.project_dir);
         let view = StatusView {
             schema_version: 1,
             roots: mesh_service::status::collect(&project, &facts),

@@ -48,6 +48,8 @@ enum Command {
     Task(cmd::task::Args),
     /// Plan the work: draft a plan from the documents, accept it into the store, draw its graph.
     Plan(cmd::plan::Args),
+    /// Ship the batch: check every gate, record a ship entry in the ledger, tag HEAD.
+    Ship(cmd::ship::Args),
     /// Serve the REST API, the web cockpit and MCP over HTTP.
     Serve(cmd::serve::Args),
     /// Serve MCP over stdio for a coding agent.
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Command::Hooks(args) => cmd::hooks::run(args),
         Command::Task(args) => cmd::task::run(args),
         Command::Plan(args) => cmd::plan::run(args),
+        Command::Ship(args) => cmd::ship::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Mcp(args) => cmd::mcp::run(args),
         Command::Token(args) => cmd::token::run(args),

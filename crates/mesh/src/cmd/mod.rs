@@ -11,6 +11,7 @@ pub mod mcp;
 pub mod plan;
 pub mod rules;
 pub mod serve;
+pub mod ship;
 pub mod status;
 pub mod task;
 pub mod token;

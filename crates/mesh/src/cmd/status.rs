@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use mesh_check::pipeline::Facts;
 use mesh_check::readiness::Mode;
-use mesh_service::status::{RootStatus, collect};
+use mesh_service::status::{self, RootStatus, collect};
 use serde_json::json;
 
 use crate::output;
@@ -29,22 +28,19 @@ pub struct Args {
     /// Also include every folder below DIR that holds a SPEC.md.
     #[arg(long)]
     pub discover: bool,
-    /// The task store for the Plan and Work stages: a postgres:// URL or a SQLite file path
+    /// The task store for the Plan, Work, Optimize and Verify stages: a postgres:// URL or a SQLite file path
     /// (default: MESH_STORE, then [store] url in mesh.toml, then .mesh/mesh.db). A SQLite store
     /// that does not exist is not created.
     #[arg(long, value_name = "URL|PATH")]
     pub store: Option<String>,
 }
 
-/// Task counts from the store when there is one (never created just to show status). A store
-/// that cannot be read leaves the Plan and Work stages GRAY, with a warning on stderr.
-fn store_tasks(
-    args: &Args,
-    project: &mesh_service::project::Project,
-) -> Option<mesh_check::pipeline::TaskCounts> {
+/// The store when there is one (never created just to show status). A store that cannot be
+/// opened leaves the Plan, Work, Optimize and Verify stages GRAY, with a warning on stderr.
+fn open_store(args: &Args, project: &mesh_service::project::Project) -> Option<mesh_store::Store> {
     use std::io::Write as _;
-    match mesh_service::plan::task_counts(&args.dir, &project.config, args.store.as_deref()) {
-        Ok(c) => c,
+    match mesh_service::store::open_existing(&args.dir, &project.config, args.store.as_deref()) {
+        Ok(s) => s,
         Err(e) => {
             let _ = writeln!(
                 std::io::stderr().lock(),
@@ -128,10 +124,8 @@ fn human(s: &RootStatus, all: bool) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let project = project::open(&args.dir, args.discover)?;
-    let facts = Facts {
-        tasks: store_tasks(&args, &project),
-        ..Facts::default()
-    };
+    let store = open_store(&args, &project);
+    let facts = status::facts(&project, store.as_ref(), &args.dir);
     let statuses = collect(&project, &facts);
     let text = match args.format {
         Format::Json => {
