@@ -126,6 +126,19 @@ pub struct SubmitBody {
     pub note: Option<String>,
 }
 
+/// `POST /api/tasks/{id}/clarifications`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskBody {
+    /// What you need to know to go on (one question, up to 2,000 characters).
+    #[serde(default)]
+    pub question: String,
+    /// The worker holding the task (default: the token's worker).
+    pub worker: Option<String>,
+    /// The document root whose INBOX.md gets the entry (default: the first).
+    pub root: Option<String>,
+}
+
 /// `DELETE /api/tasks/{id}/lease` query.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -429,6 +442,17 @@ async fn submit(
     ok(&ops::submit(&state, id, w, body.note).await?)
 }
 
+async fn ask(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<AskBody>,
+) -> ApiResult {
+    let w = worker(&caller, body.worker.as_deref())?;
+    let asked = ops::ask(&state, id, w, body.question, body.root).await?;
+    Ok((StatusCode::CREATED, Json(asked)).into_response())
+}
+
 async fn release(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -596,6 +620,7 @@ pub fn router(state: AppState, limits: Limits, mcp: Option<Router<AppState>>) ->
         .route("/api/tasks/{id}/heartbeat", post(heartbeat))
         .route("/api/tasks/{id}/submit", post(submit))
         .route("/api/tasks/{id}/review", post(review))
+        .route("/api/tasks/{id}/clarifications", post(ask))
         .route("/api/tasks/{id}/lease", axum::routing::delete(release))
         .route("/api/events", get(events))
         .route("/openapi.json", get(openapi))
@@ -815,6 +840,15 @@ pub const ROUTES: &[RouteDoc] = &[
         body: Some(schema::<ReviewBody>),
         query: None,
         success: (200, JSON),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/tasks/{id}/clarifications",
+        summary: "Ask a clarification about the caller's task: creates an URGENT clarification task, appends an OPEN QUESTION entry to INBOX.md and blocks the task until the answer is in",
+        role: Some(Role::Worker),
+        body: Some(schema::<AskBody>),
+        query: None,
+        success: (201, JSON),
     },
     RouteDoc {
         method: "delete",

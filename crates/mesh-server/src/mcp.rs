@@ -35,7 +35,8 @@ const INSTRUCTIONS: &str = "Atomic Mesh coordinates work that follows from a rep
 `active_spec` (what to build, compact) and `readiness`. Take work with `next_task` (it claims the \
 task for you with a lease), keep the lease with `heartbeat` while you work, run `check` on your \
 change, and finish with `submit` (say what you did and the evidence: tests run and their result). \
-Record choices with `log_decision`. SPEC wins over ACTIVE_SPEC when they disagree. The documents \
+Record choices with `log_decision`. When you cannot go on without an answer from a person, \
+call `ask_clarification`: your task is blocked until the answer is in, so take other work. SPEC wins over ACTIVE_SPEC when they disagree. The documents \
 are resources (mesh://<root>/<FILE>.md).";
 
 /// The MCP server.
@@ -84,6 +85,16 @@ pub struct SubmitArgs {
     /// What you did, and the evidence: the test command you ran and its result, how the
     /// change traces to the spec, what you simplified.
     pub evidence: String,
+}
+
+/// `ask_clarification`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct AskArgs {
+    /// The task you hold and cannot finish without an answer (T-12, 12 or its key).
+    pub task: String,
+    /// The question, one thing, self-contained: what you need to know and why (up to 2,000
+    /// characters).
+    pub question: String,
 }
 
 /// `check`.
@@ -223,6 +234,22 @@ impl MeshMcp {
                 ));
             }
             ops::submit(&self.state, args.task, worker, Some(args.evidence)).await
+        }
+        .await;
+        done(r)
+    }
+
+    #[tool(
+        description = "Ask a clarification when the spec does not settle something you need to finish a task you hold. Creates an URGENT clarification task for a person, appends an OPEN QUESTION entry to INBOX.md, and blocks your task (your claim ends) until the answer is recorded and the task unblocked. Returns the clarification task, your blocked task and the INBOX line. Then take other work with `next_task`."
+    )]
+    async fn ask_clarification(
+        &self,
+        ext: Extensions,
+        Parameters(args): Parameters<AskArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let r = async {
+            let worker = self.worker(&ext)?;
+            ops::ask(&self.state, args.task, worker, args.question, None).await
         }
         .await;
         done(r)

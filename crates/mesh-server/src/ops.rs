@@ -492,6 +492,31 @@ pub async fn review(
     .await
 }
 
+/// Ask a clarification about the task `worker` holds: a clarification task, an INBOX entry in
+/// `root_name` (default: the first root) and the asking task blocked until the answer is in.
+pub async fn ask(
+    state: &AppState,
+    reference: String,
+    worker: String,
+    question: String,
+    root_name: Option<String>,
+) -> Result<mesh_service::clarify::Asked, Problem> {
+    let root = root(state, root_name.as_deref())?;
+    let store = state.store();
+    let asked = blocking(move || {
+        mesh_service::clarify::ask(&store, &root.dir, &reference, &worker, &question)
+    })
+    .await?;
+    // Whatever happened, the store may have moved (an undone clarification is still an event).
+    state.tasks_changed();
+    let mut asked = asked?;
+    state.documents_changed();
+    if let Ok(rest) = asked.inbox.path.strip_prefix(state.project_dir()) {
+        asked.inbox.path = rest.to_path_buf();
+    }
+    Ok(asked)
+}
+
 /// Shared `Arc` of the status view (for MCP).
 pub async fn status(state: &AppState) -> Result<Arc<crate::state::CachedStatus>, Problem> {
     state.status().await

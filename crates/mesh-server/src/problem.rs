@@ -250,6 +250,23 @@ impl From<DecideError> for Problem {
     }
 }
 
+impl From<mesh_service::clarify::ClarifyError> for Problem {
+    fn from(e: mesh_service::clarify::ClarifyError) -> Problem {
+        use mesh_service::clarify::ClarifyError;
+        match e {
+            ClarifyError::Store(s) => s.into(),
+            ClarifyError::Question(m) => Problem::invalid(m),
+            ClarifyError::Unreadable { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "unreadable-document",
+                "Unreadable document",
+                e.to_string(),
+            ),
+            ClarifyError::Lock { .. } | ClarifyError::Write(_) => Problem::internal(&e),
+        }
+    }
+}
+
 impl From<HydrateError> for Problem {
     fn from(e: HydrateError) -> Problem {
         match &e {

@@ -916,3 +916,141 @@ async fn plans_are_drafted_and_accepted_once() {
     assert_eq!(t.status, StatusCode::OK, "{}", t.body);
     assert_eq!(t.json()[0]["root"], "docs");
 }
+
+#[tokio::test]
+async fn a_worker_asks_a_clarification_and_its_task_waits() {
+    let f = fixture();
+    let store = f.state.store();
+    let admin = mesh_server::issue(&store, "boss", Role::Admin)
+        .unwrap()
+        .token;
+    let reader = mesh_server::issue(&store, "viewer", Role::Reader)
+        .unwrap()
+        .token;
+    let alice = mesh_server::issue(&store, "alice", Role::Worker)
+        .unwrap()
+        .token;
+    let bob = mesh_server::issue(&store, "bob", Role::Worker)
+        .unwrap()
+        .token;
+    f.state.reload_tokens().unwrap();
+    let id = create_task(&f.app, Some(&admin), "Build checkout").await;
+    let t = send(&f.app, req("POST", "/api/tasks/next", Some(&alice), None))
+        .await
+        .json();
+    assert_eq!(t["task"]["id"], id);
+    let uri = format!("/api/tasks/{id}/clarifications");
+    let mut rx = f.state.subscribe();
+
+    send(
+        &f.app,
+        req(
+            "POST",
+            &uri,
+            Some(&reader),
+            Some(json!({"question": "Which currency?"})),
+        ),
+    )
+    .await
+    .problem(403, "forbidden");
+    send(
+        &f.app,
+        req(
+            "POST",
+            &uri,
+            Some(&bob),
+            Some(json!({"question": "Which currency?"})),
+        ),
+    )
+    .await
+    .problem(403, "not-your-claim");
+    send(
+        &f.app,
+        req("POST", &uri, Some(&alice), Some(json!({"question": "  "}))),
+    )
+    .await
+    .problem(422, "invalid");
+    send(
+        &f.app,
+        req(
+            "POST",
+            &uri,
+            Some(&alice),
+            Some(json!({"question": "q", "extra": 1})),
+        ),
+    )
+    .await
+    .problem(422, "invalid");
+    send(
+        &f.app,
+        req(
+            "POST",
+            "/api/tasks/T-999/clarifications",
+            Some(&alice),
+            Some(json!({"question": "q"})),
+        ),
+    )
+    .await
+    .problem(404, "unknown-task");
+    let inbox = f.state.project_dir().join("docs/INBOX.md");
+    assert!(!inbox.exists(), "refused questions write nothing");
+
+    let r = send(
+        &f.app,
+        req(
+            "POST",
+            &uri,
+            Some(&alice),
+            Some(json!({"question": "Which currency do prices use?"})),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["blocked"]["id"], id);
+    assert_eq!(v["blocked"]["status"], "blocked");
+    assert_eq!(v["clarification"]["status"], "pending");
+    assert_eq!(v["clarification"]["priority"], 0);
+    assert_eq!(v["inbox"]["path"], "docs/INBOX.md");
+    let text = std::fs::read_to_string(&inbox).unwrap();
+    let line = v["inbox"]["text"].as_str().unwrap();
+    assert_eq!(
+        text.lines()
+            .nth(v["inbox"]["line"].as_u64().unwrap() as usize - 1),
+        Some(line)
+    );
+    assert!(line.starts_with(&format!(
+        "- [ ] OPEN QUESTION: Which currency do prices use? (T-{id}, asked by alice; answer in T-{}",
+        v["clarification"]["id"]
+    )));
+    // The live feed and the status see both changes.
+    let mut seen = Vec::new();
+    while let Ok(Ok(c)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+        seen.push(c);
+    }
+    assert!(
+        seen.contains(&mesh_server::state::Change::Tasks),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&mesh_server::state::Change::Documents),
+        "{seen:?}"
+    );
+    let s = send(&f.app, req("GET", "/api/status", Some(&reader), None))
+        .await
+        .json();
+    assert_eq!(s["tasks"]["blocked"], 1);
+    assert_eq!(s["tasks"]["pending"], 1);
+    // The claim is gone: alice cannot go on with the task.
+    send(
+        &f.app,
+        req(
+            "POST",
+            &format!("/api/tasks/{id}/heartbeat"),
+            Some(&alice),
+            None,
+        ),
+    )
+    .await
+    .problem(409, "illegal-transition");
+}

@@ -33,8 +33,10 @@ use mesh_store::{NewTask, Store, StoreError, Task, display_id, priority};
 
 use crate::fsio::{WriteError, write_atomic};
 
-/// The lock file beside INBOX.md, in the document root (INBOX.md itself is replaced on write).
-pub const LOCK_FILE_NAME: &str = ".INBOX.md.lock";
+/// The lock taken while INBOX.md is edited: the root's document lock, the one the decision log
+/// uses (INBOX.md itself is replaced on write, so it cannot carry its own lock; and one lock
+/// file per root is one line in `.gitignore`, which `mesh init` writes).
+pub const LOCK_FILE_NAME: &str = crate::decide::LOCK_FILE_NAME;
 
 /// The longest question accepted, in characters.
 pub const MAX_QUESTION: usize = 2_000;
@@ -344,7 +346,7 @@ fn write_keeping_mode(path: &Path, text: &str) -> Result<(), ClarifyError> {
     Ok(())
 }
 
-/// An exclusive lock on the root's INBOX lock file, held until the returned file is dropped.
+/// An exclusive lock on the root's document lock file, held until the returned file is dropped.
 fn acquire(root_dir: &Path) -> Result<File, ClarifyError> {
     let lock_path = root_dir.join(LOCK_FILE_NAME);
     let err = |source| ClarifyError::Lock {

@@ -79,6 +79,9 @@ pub enum Sub {
     Submit(SubmitArgs),
     /// Review a submitted task: --approve (completed) or --reject (back to pending).
     Review(ReviewArgs),
+    /// Ask a clarification about your claimed task: an URGENT clarification task, an OPEN
+    /// QUESTION entry in INBOX.md, and your task blocked until the answer is in.
+    Ask(AskArgs),
     /// Put a task aside (blocked).
     Block(NoteArgs),
     /// Return a blocked task to pending.
@@ -209,6 +212,18 @@ pub struct ReviewArgs {
     /// The reviewer (default: MESH_ACTOR, git user, USER).
     #[arg(long)]
     pub by: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AskArgs {
+    /// Task id or key (the task you hold).
+    pub id: String,
+    /// What you need to know to go on.
+    #[arg(long)]
+    pub question: String,
+    /// The worker holding the claim.
+    #[arg(long, env = "MESH_WORKER")]
+    pub worker: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -440,6 +455,7 @@ fn execute(store: &Store, command: Sub, format: Format) -> anyhow::Result<String
             let task = store.review(id_of(&a.id)?, verdict, &actor(a.by.as_deref()), &a.note)?;
             one(task, "reviewed")
         }
+        Sub::Ask(a) => ask(store, a, format),
         Sub::Block(a) => {
             let task = store.block(id_of(&a.id)?, &actor(a.by.as_deref()), &a.note)?;
             one(task, "blocked")
@@ -476,6 +492,38 @@ fn execute(store: &Store, command: Sub, format: Format) -> anyhow::Result<String
             })
         }
     }
+}
+
+/// `mesh task ask`: the service's clarify::ask on the project's first document root.
+fn ask(store: &Store, a: AskArgs, format: Format) -> anyhow::Result<String> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let project = mesh_service::project::Project::open(&project_root(&cwd), false)?;
+    let root = project.roots.first().context(
+        "the project has no document root: run `mesh init`, or run this inside the project",
+    )?;
+    // A store refusal stays a StoreError, so `run` exits 1 for it as for every other refusal.
+    let asked = mesh_service::clarify::ask(store, &root.dir, &a.id, &a.worker, &a.question)
+        .map_err(|e| match e {
+            mesh_service::clarify::ClarifyError::Store(se) => anyhow::Error::from(se),
+            other => other.into(),
+        })?;
+    Ok(match format {
+        Format::Json => json_doc(json!({ "schema_version": SCHEMA_VERSION, "asked": asked }))?,
+        Format::Human => format!(
+            "{} blocked, waiting for clarification {}: {}\n{}:{}: {}\n",
+            display_id(asked.blocked.id),
+            display_id(asked.clarification.id),
+            asked.clarification.title,
+            asked
+                .inbox
+                .path
+                .strip_prefix(&cwd)
+                .unwrap_or(&asked.inbox.path)
+                .display(),
+            asked.inbox.line,
+            asked.inbox.text
+        ),
+    })
 }
 
 fn json_doc(value: serde_json::Value) -> anyhow::Result<String> {
