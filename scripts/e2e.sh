@@ -3,7 +3,7 @@
 #   1. the web cockpit in Debian's headless Chromium, driven by playwright-core (npm): the page
 #      without JavaScript, then live: a task claimed through the API appears on the board;
 #   2. the official MCP Python SDK (`mcp` from PyPI) over stdio (`mesh mcp`) and over
-#      streamable HTTP (`/mcp`, with a bearer token);
+#      streamable HTTP (`/mcp`, with a bearer token), asking a clarification included;
 #   and, around them: problem+json answers, tokens switching the server to authenticated mode,
 #   and a graceful shutdown on SIGTERM.
 #
@@ -68,7 +68,8 @@ base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out")
 echo "server at $base"
 
 post() { curl -sS -o "$work/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$@"; }
-for t in "Write the install guide" "Document the REST API" "Describe the MCP tools"; do
+for t in "Write the install guide" "Document the REST API" "Describe the MCP tools" \
+    "Explain the cockpit" "List the exit codes"; do
     code=$(post -d "{\"title\": \"$t\", \"lane\": \"docs\"}" "$base/api/tasks")
     [ "$code" = 201 ] || { echo "e2e: creating a task gave $code: $(cat "$work/body")" >&2; exit 1; }
 done

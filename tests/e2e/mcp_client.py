@@ -5,7 +5,9 @@
 
 stdio: spawns `mesh mcp` as worker `py-stdio`; http: connects to /mcp with a worker token.
 Both: list the tools and the document resources, read one, take a task (next_task), renew its
-lease, submit it with evidence, and see errors come back as tool errors. stdio also records a
+lease, submit it with evidence, take another and ask a clarification about it (the task is
+blocked, a clarification task and an INBOX.md entry appear), and see errors come back as tool
+errors. stdio also records a
 decision and runs the check; http also sees a request without a token refused.
 """
 
@@ -18,7 +20,9 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-TOOLS = {"active_spec", "readiness", "next_task", "heartbeat", "submit", "log_decision", "check"}
+TOOLS = {
+    "active_spec", "readiness", "next_task", "heartbeat", "submit", "ask_clarification", "log_decision", "check",
+}
 
 
 def check(cond, what):
@@ -65,6 +69,26 @@ async def exercise(session, worker, label):
     check(beat["status"] == "in_progress", f"[{label}] heartbeat renewed the lease")
     done = payload(await session.call_tool("submit", {"task": ref, "evidence": "ran the e2e suite: all passed"}))
     check(done["status"] == "reviewing", f"[{label}] submit moved the task to review")
+
+    second = payload(await session.call_tool("next_task", {"lane": "docs"}))["task"]
+    check(second and second["worker"] == worker, f"[{label}] next_task claimed a second task")
+    question = f"Which audience is the guide for? ({label})"
+    asked = payload(await session.call_tool(
+        "ask_clarification", {"task": f"T-{second['id']}", "question": question}))
+    check(asked["blocked"]["id"] == second["id"] and asked["blocked"]["status"] == "blocked",
+          f"[{label}] ask_clarification blocked T-{second['id']}")
+    clar = asked["clarification"]
+    check(clar["status"] == "pending" and clar["priority"] == 0 and question in clar["title"],
+          f"[{label}] ask_clarification created the URGENT clarification T-{clar['id']}")
+    inbox = (await session.read_resource("mesh://docs/INBOX.md")).contents[0].text
+    line = asked["inbox"]["text"]
+    check(line in inbox.splitlines() and line.startswith(f"- [ ] OPEN QUESTION: {question}"),
+          f"[{label}] INBOX.md has the entry at line {asked['inbox']['line']}")
+    after = await session.call_tool("heartbeat", {"task": f"T-{second['id']}"})
+    check(is_error(after) and "illegal-transition" in after.content[0].text,
+          f"[{label}] the blocked task cannot be renewed")
+    empty = await session.call_tool("ask_clarification", {"task": ref, "question": " "})
+    check(is_error(empty) and "invalid" in empty.content[0].text, f"[{label}] an empty question is refused")
 
     bad = await session.call_tool("heartbeat", {"task": "T-99999"})
     check(is_error(bad) and "unknown-task" in bad.content[0].text, f"[{label}] an unknown task is a tool error")
