@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use futures_util::Stream;
 use rmcp::schemars::{self, JsonSchema};
@@ -143,7 +143,8 @@ pub struct AskBody {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseQuery {
-    /// The worker (default: the token's worker).
+    /// The worker holding the claim (default: the token's worker; for an admin token, whoever
+    /// holds it).
     pub worker: Option<String>,
     /// Why the task is given back.
     pub note: Option<String>,
@@ -460,8 +461,48 @@ async fn release(
     q: Result<Query<ReleaseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
     let q = query(q)?;
+    if caller.role == Role::Admin && !caller.open {
+        // An admin token may take any worker's claim away: an override, in the ledger.
+        let admin = caller.name.clone().unwrap_or_else(|| "admin".into());
+        return ok(&ops::release_any(&state, id, admin, q.worker, q.note)
+            .await?
+            .task);
+    }
     let w = worker(&caller, q.worker.as_deref())?;
     ok(&ops::release(&state, id, w, q.note).await?)
+}
+
+/// `PUT /api/tasks/{id}/lease`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignBody {
+    /// The worker who gets the task (required).
+    #[serde(default)]
+    pub worker: String,
+    /// Lease length in seconds (default: the server's, 300).
+    pub lease_secs: Option<u64>,
+    /// Why the claim is moved.
+    pub note: Option<String>,
+}
+
+async fn reassign(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReassignBody>,
+) -> ApiResult {
+    need(&caller, Role::Admin)?;
+    let to = body.worker.trim().to_string();
+    if to.is_empty() {
+        return Err(Problem::invalid(
+            "give `worker`: the worker who gets the task",
+        ));
+    }
+    let lease = ops::lease(&state, body.lease_secs)?;
+    let admin = caller.name.clone().unwrap_or_else(|| "api".into());
+    ok(&ops::reassign(&state, id, admin, to, lease, body.note)
+        .await?
+        .task)
 }
 
 async fn review(
@@ -621,7 +662,7 @@ pub fn router(state: AppState, limits: Limits, mcp: Option<Router<AppState>>) ->
         .route("/api/tasks/{id}/submit", post(submit))
         .route("/api/tasks/{id}/review", post(review))
         .route("/api/tasks/{id}/clarifications", post(ask))
-        .route("/api/tasks/{id}/lease", axum::routing::delete(release))
+        .route("/api/tasks/{id}/lease", delete(release).put(reassign))
         .route("/api/events", get(events))
         .route("/openapi.json", get(openapi))
         .route("/", get(crate::web::page))
@@ -853,10 +894,19 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "delete",
         path: "/api/tasks/{id}/lease",
-        summary: "Release the caller's claim; the task returns to pending",
+        summary: "Release the caller's claim; the task returns to pending. With an admin token, release whoever holds it (an override, recorded in the task's history and the ledger)",
         role: Some(Role::Worker),
         body: None,
         query: Some(schema::<ReleaseQuery>),
+        success: (200, JSON),
+    },
+    RouteDoc {
+        method: "put",
+        path: "/api/tasks/{id}/lease",
+        summary: "Give the task to `worker` with a lease: a claim held by another worker is released first (an override, recorded in the task's history and the ledger)",
+        role: Some(Role::Admin),
+        body: Some(schema::<ReassignBody>),
+        query: None,
         success: (200, JSON),
     },
     RouteDoc {

@@ -478,6 +478,59 @@ pub async fn release(
     .await
 }
 
+/// An admin releases the claim on a task whoever holds it, or only if `expected` holds it (an
+/// override, in the ledger, unless the admin holds it).
+pub async fn release_any(
+    state: &AppState,
+    reference: String,
+    admin: String,
+    expected: Option<String>,
+    note: Option<String>,
+) -> Result<mesh_service::lease::Overridden, Problem> {
+    let store = state.store();
+    let dir = state.project_dir().to_path_buf();
+    let out = blocking(move || {
+        mesh_service::lease::release_any(
+            &store,
+            &dir,
+            &reference,
+            &admin,
+            expected.as_deref(),
+            note.as_deref(),
+        )
+    })
+    .await?;
+    state.tasks_changed();
+    Ok(out?)
+}
+
+/// An admin gives a task to `worker` (a claim held by another worker is overridden).
+pub async fn reassign(
+    state: &AppState,
+    reference: String,
+    admin: String,
+    worker: String,
+    lease: Duration,
+    note: Option<String>,
+) -> Result<mesh_service::lease::Overridden, Problem> {
+    let store = state.store();
+    let dir = state.project_dir().to_path_buf();
+    let out = blocking(move || {
+        mesh_service::lease::reassign(
+            &store,
+            &dir,
+            &reference,
+            &admin,
+            &worker,
+            lease,
+            note.as_deref(),
+        )
+    })
+    .await?;
+    state.tasks_changed();
+    Ok(out?)
+}
+
 /// Approve or reject a submitted task.
 pub async fn review(
     state: &AppState,

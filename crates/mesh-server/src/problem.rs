@@ -267,6 +267,22 @@ impl From<mesh_service::clarify::ClarifyError> for Problem {
     }
 }
 
+impl From<mesh_service::lease::LeaseError> for Problem {
+    fn from(e: mesh_service::lease::LeaseError) -> Problem {
+        use mesh_service::lease::LeaseError;
+        match e {
+            LeaseError::Store(s) => s.into(),
+            LeaseError::Ledger(l) => l.into(),
+            LeaseError::Taken { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "claimed-meanwhile",
+                "Claimed by another worker meanwhile",
+                e.to_string(),
+            ),
+        }
+    }
+}
+
 impl From<HydrateError> for Problem {
     fn from(e: HydrateError) -> Problem {
         match &e {

@@ -1054,3 +1054,159 @@ async fn a_worker_asks_a_clarification_and_its_task_waits() {
     .await
     .problem(409, "illegal-transition");
 }
+
+#[tokio::test]
+async fn an_admin_overrides_a_claim_and_workers_still_cannot() {
+    let f = fixture();
+    let store = f.state.store();
+    let admin = mesh_server::issue(&store, "boss", Role::Admin)
+        .unwrap()
+        .token;
+    let alice = mesh_server::issue(&store, "alice", Role::Worker)
+        .unwrap()
+        .token;
+    let bob = mesh_server::issue(&store, "bob", Role::Worker)
+        .unwrap()
+        .token;
+    f.state.reload_tokens().unwrap();
+    let id = create_task(&f.app, Some(&admin), "Shared task").await;
+    let lease = format!("/api/tasks/{id}/lease");
+    let t = send(&f.app, req("POST", "/api/tasks/next", Some(&alice), None))
+        .await
+        .json();
+    assert_eq!(t["task"]["worker"], "alice");
+
+    // Workers cannot touch alice's claim, neither by release nor by reassignment.
+    send(&f.app, req("DELETE", &lease, Some(&bob), None))
+        .await
+        .problem(403, "not-your-claim");
+    send(
+        &f.app,
+        req("DELETE", &format!("{lease}?worker=alice"), Some(&bob), None),
+    )
+    .await
+    .problem(403, "forbidden");
+    send(
+        &f.app,
+        req("PUT", &lease, Some(&bob), Some(json!({"worker": "bob"}))),
+    )
+    .await
+    .problem(403, "forbidden");
+    // An admin naming the wrong holder is refused; the claim stays.
+    send(
+        &f.app,
+        req("DELETE", &format!("{lease}?worker=bob"), Some(&admin), None),
+    )
+    .await
+    .problem(403, "not-your-claim");
+
+    let r = send(
+        &f.app,
+        req(
+            "DELETE",
+            &format!("{lease}?note=alice%20is%20away"),
+            Some(&admin),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "pending");
+    assert_eq!(r.json()["worker"], Value::Null);
+    let d = send(
+        &f.app,
+        req("GET", &format!("/api/tasks/{id}"), Some(&bob), None),
+    )
+    .await
+    .json();
+    let last = d["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["reason"],
+        "released by admin boss (override): alice is away"
+    );
+    // Nothing left to release.
+    send(&f.app, req("DELETE", &lease, Some(&admin), None))
+        .await
+        .problem(409, "illegal-transition");
+
+    // Reassign: alice claims again, the admin gives the task to bob.
+    send(&f.app, req("POST", "/api/tasks/next", Some(&alice), None)).await;
+    send(&f.app, req("PUT", &lease, Some(&admin), Some(json!({}))))
+        .await
+        .problem(422, "invalid");
+    send(
+        &f.app,
+        req(
+            "PUT",
+            "/api/tasks/T-999/lease",
+            Some(&admin),
+            Some(json!({"worker": "bob"})),
+        ),
+    )
+    .await
+    .problem(404, "unknown-task");
+    let r = send(
+        &f.app,
+        req(
+            "PUT",
+            &lease,
+            Some(&admin),
+            Some(json!({"worker": "bob", "lease_secs": 60, "note": "alice is away"})),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "in_progress");
+    assert_eq!(r.json()["worker"], "bob");
+    send(
+        &f.app,
+        req(
+            "POST",
+            &format!("/api/tasks/{id}/heartbeat"),
+            Some(&alice),
+            None,
+        ),
+    )
+    .await
+    .problem(403, "not-your-claim");
+    assert_eq!(
+        send(
+            &f.app,
+            req(
+                "POST",
+                &format!("/api/tasks/{id}/heartbeat"),
+                Some(&bob),
+                None
+            )
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    // Both overrides are in the ledger, by the admin.
+    let ledger = send(&f.app, req("GET", "/api/ledger", Some(&bob), None))
+        .await
+        .json();
+    assert_eq!(ledger["verification"]["ok"], true);
+    let overrides: Vec<(String, String, String)> = ledger["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "override")
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_string(),
+                e["data"]["action"].as_str().unwrap().to_string(),
+                e["data"]["from"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        overrides,
+        [
+            ("boss".into(), "release".into(), "alice".into()),
+            ("boss".into(), "reassign".into(), "alice".into())
+        ]
+    );
+}

@@ -11,6 +11,7 @@ pub mod decide;
 pub mod evidence;
 pub mod fsio;
 pub mod hydrate;
+pub mod lease;
 pub mod ledger;
 pub mod plan;
 pub mod project;
