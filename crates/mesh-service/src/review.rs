@@ -88,9 +88,13 @@ pub enum ReviewError {
     NotVerified { task: String, why: String },
     /// `review` of a task that is not waiting for review.
     #[error(
-        "{task} is {status}, not reviewing: only a submitted task can be reviewed (`mesh task submit {task}`)"
+        "{task} is {status}, not reviewing: only a submitted task can be reviewed (`mesh task submit {task}`); allowed from {status}: {allowed}"
     )]
-    NotReviewing { task: String, status: Status },
+    NotReviewing {
+        task: String,
+        status: Status,
+        allowed: String,
+    },
     /// An override of the `reviewer` condition (the reviewer is the worker of a HIGH-risk task).
     #[error(
         "{task} is HIGH risk and {reviewer} is its worker: the reviewer condition cannot be overridden, because the override would come from the same person approving their own work. Ask someone else to review it (`--reviewer NAME`)"
@@ -1053,6 +1057,7 @@ pub fn approve(
         return Err(ReviewError::NotReviewing {
             task: id,
             status: task.status,
+            allowed: mesh_store::model::describe_allowed(task.status),
         });
     }
     let reason = match opts.override_reason.map(str::trim) {

@@ -83,8 +83,63 @@ fn drop_schema(schema: &str) {
     }
 }
 
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .output()
+        .expect("run git");
+    assert!(o.status.success(), "git {args:?}: {}", err(&o));
+}
+
+/// The project the flow runs in: a git repository with a decision log (the review gate reads
+/// the working tree and records overrides as decisions); the store files are ignored.
+fn project(dir: &Path) {
+    std::fs::create_dir_all(dir.join("docs")).unwrap();
+    std::fs::write(
+        dir.join("docs/DECISION_LOG.md"),
+        "# Decision Log\n\n## Records\n\n| ID | Date | Type | Decision | Rationale | Scope | Task | Status |\n|----|------|------|----------|-----------|-------|------|--------|\n| 001 | 2026-01-01 | INIT | Init | base | project | - | ✅ |\n<!-- ATOMIC_MESH_APPEND_DECISIONS_BELOW -->\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".gitignore"),
+        "/.mesh/\n*.db\n*.db-wal\n*.db-shm\n.DECISION_LOG.md.lock\n",
+    )
+    .unwrap();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "init"]);
+}
+
+/// Record a passing verification of task `id` on the current tree, as `mesh task verify` does.
+fn verified(store: &str, dir: &Path, id: i64) {
+    let tree = mesh_service::evidence::current_tree(dir).unwrap();
+    let location = mesh_store::StoreLocation::parse(store, dir).unwrap();
+    mesh_store::Store::open(&location)
+        .unwrap()
+        .record_evidence(
+            id,
+            "w1",
+            &mesh_store::NewEvidence {
+                kind: mesh_store::EvidenceKind::Verify,
+                passed: true,
+                tree: Some(tree),
+                summary: "ok".into(),
+                data: serde_json::json!({"command": "true", "exit_code": 0, "timed_out": false}),
+            },
+        )
+        .unwrap();
+}
+
 /// The whole flow, for one store location.
 fn flow(store: &str, dir: &Path) {
+    project(dir);
     let m = |args: &[&str]| mesh(store, args, dir);
 
     let base = json(&m(&[
@@ -177,6 +232,11 @@ fn flow(store: &str, dir: &Path) {
         "--format",
         "json",
     ]));
+    // Submitting needs a verification on the current tree.
+    let o = m(&["submit", &id, "--worker", "w1"]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert!(err(&o).contains("mesh task verify"), "{}", err(&o));
+    verified(store, dir, base_id);
     let sub = json(&m(&[
         "submit",
         &format!("T-{base_id}"),
@@ -188,6 +248,9 @@ fn flow(store: &str, dir: &Path) {
         "json",
     ]));
     assert_eq!(sub["task"]["status"], "reviewing");
+    // The task traces to nothing and has no simplification: the gate refuses until overridden.
+    let o = m(&["review", "backend:schema", "--approve", "--by", "lead"]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
     let done = json(&m(&[
         "review",
         "backend:schema",
@@ -196,6 +259,8 @@ fn flow(store: &str, dir: &Path) {
         "checked",
         "--by",
         "lead",
+        "--override",
+        "the state machine is under test here",
         "--format",
         "json",
     ]));

@@ -32,7 +32,57 @@ fn project() -> tempfile::TempDir {
         fs::copy(e.path(), tmp.path().join("docs").join(e.file_name())).unwrap();
     }
     fs::write(tmp.path().join("mesh.toml"), "").unwrap();
+    // A git repository: the review gate judges the working tree.
+    fs::write(
+        tmp.path().join(".gitignore"),
+        "/.mesh/\n.DECISION_LOG.md.lock\n",
+    )
+    .unwrap();
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "documents"],
+    ] {
+        let o = Command::new("git")
+            .args(args)
+            .current_dir(tmp.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
     tmp
+}
+
+/// Record the evidence the review gate needs (a passing verification on the current tree and
+/// a simplification), as `mesh task verify` and `mesh task simplify` record it.
+fn evidence(dir: &Path, id: i64) {
+    use mesh_store::{EvidenceKind, NewEvidence};
+    let store = mesh_store::Store::open(&mesh_store::StoreLocation::Sqlite(
+        dir.join(".mesh/mesh.db"),
+    ))
+    .unwrap();
+    let tree = mesh_service::evidence::current_tree(dir).unwrap();
+    for kind in [EvidenceKind::Verify, EvidenceKind::Simplify] {
+        store
+            .record_evidence(
+                id,
+                "w",
+                &NewEvidence {
+                    kind,
+                    passed: true,
+                    tree: Some(tree.clone()),
+                    summary: "ok".into(),
+                    data: serde_json::json!({"exit_code": 0, "timed_out": false}),
+                },
+            )
+            .unwrap();
+    }
 }
 
 fn codes(v: &Value) -> Vec<String> {
@@ -79,6 +129,7 @@ fn matrix_and_rules() {
     }
     // Complete T-1 through review; nothing tags US1 yet.
     ok(mesh(&["task", "claim", "1", "--worker", "w"], dir));
+    evidence(dir, 1);
     ok(mesh(&["task", "submit", "1", "--worker", "w"], dir));
     ok(mesh(
         &[

@@ -14,9 +14,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use mesh_service::review::{self, ReviewError};
 use mesh_store::{
-    NewTask, Risk, Status, Store, StoreError, Task, TaskDetail, TaskFilter, Verdict, display_id,
-    priority,
+    NewTask, Risk, Status, Store, StoreError, Task, TaskDetail, TaskFilter, display_id, priority,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -75,9 +75,11 @@ pub enum Sub {
     Heartbeat(ClaimArgs),
     /// Give your claim back (pending), or give up on it with --fail (failed).
     Release(ReleaseArgs),
-    /// Submit your claimed task for review.
+    /// Submit your claimed task for review; needs a verification (`mesh task verify`) taken on
+    /// the current tree.
     Submit(SubmitArgs),
-    /// Review a submitted task: --approve (completed) or --reject (back to pending).
+    /// Review a submitted task: --approve through the review gate (completed), or --reject (back
+    /// to pending; the third rejection blocks it).
     Review(ReviewArgs),
     /// Ask a clarification about your claimed task: an URGENT clarification task, an OPEN
     /// QUESTION entry in INBOX.md, and your task blocked until the answer is in.
@@ -195,23 +197,36 @@ pub struct SubmitArgs {
     pub note: Option<String>,
 }
 
+/// The review gate: `--approve` needs a passing verification on the current tree, a trace to
+/// an item of the documents, simplification evidence or a waiver, no error from the STK, DEP,
+/// GOV and DEC rules in the task's change, and for a HIGH-risk task a reviewer other than its
+/// worker. A failed condition refuses (exit 1, nothing changes) unless `--override TEXT` passes
+/// it: recorded as a decision row and in the ledger. The reviewer condition cannot be
+/// overridden. Every review is a ledger entry.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("verdict").required(true).args(["approve", "reject"])))]
 pub struct ReviewArgs {
     /// Task id or key.
     pub id: String,
-    /// Accept the work: the task becomes completed.
+    /// Accept the work through the review gate: the task becomes completed.
     #[arg(long)]
     pub approve: bool,
-    /// Send it back: the task returns to pending.
+    /// Send it back: the task returns to pending (the third rejection blocks it).
     #[arg(long)]
     pub reject: bool,
-    /// Why (required).
+    /// Why (required with --reject).
     #[arg(long)]
-    pub note: String,
-    /// The reviewer (default: MESH_ACTOR, git user, USER).
-    #[arg(long)]
+    pub note: Option<String>,
+    /// The reviewer (default: MESH_ACTOR, git user.name, USER).
+    #[arg(long = "reviewer", visible_alias = "by", value_name = "NAME")]
     pub by: Option<String>,
+    /// Pass the failed gate conditions for this reason: a decision row in DECISION_LOG.md and
+    /// an `override` ledger entry.
+    #[arg(long = "override", value_name = "TEXT", requires = "approve")]
+    pub override_reason: Option<String>,
+    /// Tick the task's checklist item in SPEC or PRD (`- [ ]` → `- [x]`), that line only.
+    #[arg(long, requires = "approve")]
+    pub tick: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -317,6 +332,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(text) => {
             output::print(&text)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Err(e) if e.is::<GateRefused>() => {
+            output::print(&e.to_string())?;
+            Ok(ExitCode::from(1))
         }
         Err(e) => match e.downcast::<StoreError>() {
             Ok(se) if se.is_refusal() => {
@@ -442,19 +461,8 @@ fn execute(store: &Store, command: Sub, format: Format) -> anyhow::Result<String
             };
             one(task, if a.fail { "failed" } else { "released" })
         }
-        Sub::Submit(a) => {
-            let task = store.submit(id_of(&a.id)?, &a.worker, a.note.as_deref())?;
-            one(task, "submitted")
-        }
-        Sub::Review(a) => {
-            let verdict = if a.approve {
-                Verdict::Approve
-            } else {
-                Verdict::Reject
-            };
-            let task = store.review(id_of(&a.id)?, verdict, &actor(a.by.as_deref()), &a.note)?;
-            one(task, "reviewed")
-        }
+        Sub::Submit(a) => submit(store, a, format),
+        Sub::Review(a) => review(store, a, format),
         Sub::Ask(a) => ask(store, a, format),
         Sub::Block(a) => {
             let task = store.block(id_of(&a.id)?, &actor(a.by.as_deref()), &a.note)?;
@@ -524,6 +532,204 @@ fn ask(store: &Store, a: AskArgs, format: Format) -> anyhow::Result<String> {
             asked.inbox.text
         ),
     })
+}
+
+/// A review the gate refused: the report (for stdout) is the message; `run` exits 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct GateRefused(String);
+
+/// The project directory (nearest mesh.toml or .git upwards) and its documents.
+fn project_here() -> anyhow::Result<(PathBuf, mesh_service::project::Project)> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let dir = project_root(&cwd);
+    // Shown relative when run at the project root: diagnostics then name `docs/SPEC.md`.
+    let dir = if dir == cwd { PathBuf::from(".") } else { dir };
+    let project = mesh_service::project::Project::open(&dir, false)?;
+    Ok((dir, project))
+}
+
+/// A service refusal stays a StoreError where it is one (so `run` exits 1 as for every
+/// refusal); other refusals exit 1 with their message on stderr.
+fn review_error(e: ReviewError) -> anyhow::Error {
+    match e {
+        ReviewError::Store(se) => se.into(),
+        other if other.is_refusal() => StoreError::Invalid(other.to_string()).into(),
+        other => other.into(),
+    }
+}
+
+/// `mesh task submit`: only with a verification taken on the current tree.
+fn submit(store: &Store, a: SubmitArgs, format: Format) -> anyhow::Result<String> {
+    let (dir, _) = project_here()?;
+    let id = store.resolve(&a.id)?;
+    let done = review::submit(&dir, store, id, &a.worker, a.note.as_deref()).map_err(review_error)?;
+    if let Some(w) = &done.warning {
+        let _ = writeln!(std::io::stderr().lock(), "warning: {w}");
+    }
+    Ok(match format {
+        Format::Json => json_doc(json!({
+            "schema_version": SCHEMA_VERSION,
+            "task": done.task,
+            "verification": {
+                "id": done.verification.id,
+                "passed": done.verification.passed,
+                "tree": done.verification.tree,
+                "at": done.verification.at,
+            },
+            "warning": done.warning,
+        }))?,
+        Format::Human => format!(
+            "{} submitted: {} ({})\n",
+            display_id(done.task.id),
+            done.task.title,
+            done.task.status
+        ),
+    })
+}
+
+/// `mesh task review`: approve through the gate, or reject.
+fn review(store: &Store, a: ReviewArgs, format: Format) -> anyhow::Result<String> {
+    let (dir, project) = project_here()?;
+    let id = store.resolve(&a.id)?;
+    let reviewer = actor(a.by.as_deref());
+    if a.reject {
+        let note = a.note.as_deref().unwrap_or("");
+        let r = review::reject(&dir, store, id, &reviewer, note).map_err(review_error)?;
+        return Ok(match format {
+            Format::Json => json_doc(json!({
+                "schema_version": SCHEMA_VERSION,
+                "verdict": "reject",
+                "task": r.task,
+                "rejections": r.rejections,
+                "blocked": r.blocked,
+                "reasons": r.reasons,
+                "ledger_seq": r.ledger_seq,
+            }))?,
+            Format::Human if r.blocked => {
+                let mut s = format!(
+                    "{} rejected for the {} time and blocked: {}\n",
+                    display_id(r.task.id),
+                    ordinal(r.rejections),
+                    r.task.title
+                );
+                for (i, reason) in r.reasons.iter().enumerate() {
+                    s.push_str(&format!("  {}. {reason}\n", i + 1));
+                }
+                s.push_str(&format!(
+                    "  unblock it when the way forward is clear: mesh task unblock {} --note \"...\"\n",
+                    display_id(r.task.id)
+                ));
+                s
+            }
+            Format::Human => format!(
+                "{} rejected ({} of {} before it is blocked): back to pending\n",
+                display_id(r.task.id),
+                r.rejections,
+                review::REJECTIONS_TO_BLOCK
+            ),
+        });
+    }
+    let done = review::approve(
+        &dir,
+        &project,
+        store,
+        id,
+        &review::ApproveOptions {
+            reviewer: &reviewer,
+            note: a.note.as_deref(),
+            override_reason: a.override_reason.as_deref(),
+            tick: a.tick,
+        },
+    )
+    .map_err(review_error)?;
+    let text = match format {
+        Format::Json => {
+            let mut v = serde_json::to_value(&done)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("schema_version".into(), json!(SCHEMA_VERSION));
+            }
+            json_doc(v)?
+        }
+        Format::Human => human_review(&done),
+    };
+    if done.approved {
+        Ok(text)
+    } else {
+        Err(GateRefused(text).into())
+    }
+}
+
+fn ordinal(n: usize) -> String {
+    match n {
+        1 => "first".into(),
+        2 => "second".into(),
+        3 => "third".into(),
+        n => format!("{n}th"),
+    }
+}
+
+fn human_review(done: &review::Approval) -> String {
+    let g = &done.gate;
+    let mut s = String::new();
+    if done.approved {
+        s.push_str(&format!("{} approved by {}: {}\n", g.task, g.reviewer, g.title));
+    } else {
+        s.push_str(&format!(
+            "{} not approved: {} of {} review conditions failed; nothing changed\n",
+            g.task,
+            g.failed().len(),
+            g.conditions.len()
+        ));
+    }
+    for c in &g.conditions {
+        s.push_str(&format!(
+            "  {} {:<14} {}\n",
+            if c.ok { "✓" } else { "✗" },
+            c.name,
+            c.detail
+        ));
+        if !c.ok
+            && let Some(help) = &c.help
+        {
+            let overridden = done.overridden.is_some();
+            s.push_str(&format!(
+                "    {}: {help}\n",
+                if overridden { "overridden; was" } else { "help" }
+            ));
+        }
+    }
+    if let Some(o) = &done.overridden {
+        s.push_str(&format!(
+            "  override: decision {} in {} ({}), ledger entry {}\n",
+            o.decision,
+            o.decision_file.display(),
+            o.reason,
+            o.ledger_seq
+        ));
+    } else if !done.approved {
+        s.push_str(&format!(
+            "  to pass anyway, give the reason: mesh task review {} --approve --override \"...\" (recorded as a decision)\n",
+            g.task
+        ));
+    }
+    if let Some(n) = &done.note {
+        s.push_str(&format!("  note: {n}\n"));
+    }
+    if let Some(t) = &done.tick {
+        if t.ticked {
+            s.push_str(&format!("  ticked {}:{}: {}\n", t.file, t.line, t.detail));
+        } else {
+            s.push_str(&format!("  not ticked {}:{}: {}\n", t.file, t.line, t.detail));
+        }
+    }
+    if let Some(n) = &done.tick_note {
+        s.push_str(&format!("  not ticked: {n}\n"));
+    }
+    if let Some(seq) = done.ledger_seq {
+        s.push_str(&format!("  ledger entry {seq}\n"));
+    }
+    s
 }
 
 fn json_doc(value: serde_json::Value) -> anyhow::Result<String> {
