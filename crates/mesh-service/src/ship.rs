@@ -421,10 +421,22 @@ pub fn names_word(hay: &str, needle: &str) -> bool {
     false
 }
 
-/// The time of the last `ship` entry of a valid ledger (`Ok(None)` when there is none).
+/// The time of the last `ship` entry of the ledger (`Ok(None)` when there is none). Entries are
+/// read line by line without judging the chain: a damaged ledger fails the `ledger` condition,
+/// and the batch is still told from what can be read.
 fn last_ship(dir: &Path) -> Result<Option<jiff::Timestamp>, String> {
-    let entries = ledger::entries(&ledger::path_in(dir)).map_err(|e| e.to_string())?;
-    match entries.iter().rev().find(|e| e.kind == SHIP_KIND) {
+    let path = ledger::path_in(dir);
+    let text = match std::fs::read(&path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let last = text
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<ledger::Entry>(l).ok())
+        .find(|e| e.kind == SHIP_KIND);
+    match last {
         None => Ok(None),
         Some(e) => e.ts.parse::<jiff::Timestamp>().map(Some).map_err(|err| {
             format!(
