@@ -95,6 +95,15 @@ pub enum ReviewError {
         status: Status,
         allowed: String,
     },
+    /// `submit` of a task that is not in progress.
+    #[error(
+        "{task} is {status}, not in progress: only a claimed task can be submitted; allowed from {status}: {allowed}"
+    )]
+    NotInProgress {
+        task: String,
+        status: Status,
+        allowed: String,
+    },
     /// An override of the `reviewer` condition (the reviewer is the worker of a HIGH-risk task).
     #[error(
         "{task} is HIGH risk and {reviewer} is its worker: the reviewer condition cannot be overridden, because the override would come from the same person approving their own work. Ask someone else to review it (`--reviewer NAME`)"
@@ -123,6 +132,7 @@ impl ReviewError {
             ReviewError::Store(e) => e.is_refusal(),
             ReviewError::NotVerified { .. }
             | ReviewError::NotReviewing { .. }
+            | ReviewError::NotInProgress { .. }
             | ReviewError::SelfOverride { .. }
             | ReviewError::Invalid(_) => true,
             _ => false,
@@ -812,6 +822,14 @@ pub fn submit(
     note: Option<&str>,
 ) -> Result<Submitted, ReviewError> {
     let id = mesh_store::display_id(task_id);
+    let status = store.get_task(task_id)?.status;
+    if status != Status::InProgress {
+        return Err(ReviewError::NotInProgress {
+            task: id,
+            status,
+            allowed: mesh_store::model::describe_allowed(status),
+        });
+    }
     let all = store.evidence(task_id)?;
     let Some(v) = latest(&all, &[EvidenceKind::Verify]) else {
         return Err(ReviewError::NotVerified {

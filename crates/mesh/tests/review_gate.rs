@@ -208,6 +208,23 @@ fn submit_needs_a_verification_on_the_current_tree() {
     let sid = id.to_string();
     let submit = || mesh(&dir, &["task", "submit", &sid, "--worker", "w"]);
 
+    // A task that is not in progress is refused by its state first.
+    let other = claimed(&dir, "Other", "US2", "LOW");
+    ok(mesh(
+        &dir,
+        &["task", "release", &other.to_string(), "--worker", "w"],
+    ));
+    let o = mesh(
+        &dir,
+        &["task", "submit", &other.to_string(), "--worker", "w"],
+    );
+    assert_eq!(code(&o), 1);
+    assert!(
+        err(&o).contains("is pending, not in progress"),
+        "{}",
+        err(&o)
+    );
+
     let o = submit();
     assert_eq!(code(&o), 1, "{}", err(&o));
     assert!(
