@@ -112,6 +112,18 @@ fn stdout_line(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Files mesh itself writes while it works, left out of the staged tree (as pathspecs) so that
+/// recording evidence or a decision does not change the tree the evidence names: the default
+/// SQLite store (with its journal files) and the decision log's lock files. `mesh init` puts
+/// them in .gitignore too.
+const MESH_RUNTIME_FILES: [&str; 5] = [
+    ":(top,exclude).mesh/mesh.db",
+    ":(top,exclude).mesh/mesh.db-wal",
+    ":(top,exclude).mesh/mesh.db-shm",
+    ":(top,exclude).mesh/mesh.db-journal",
+    ":(top,exclude,glob)**/.DECISION_LOG.md.lock",
+];
+
 /// The working tree of the repository holding `dir`, staged into a temporary index (deleted on
 /// drop). The caller runs further git commands against it with [`Staged::git`].
 struct Staged {
@@ -165,7 +177,9 @@ impl Staged {
             None,
             ["rev-parse", "--show-toplevel"],
         )?));
-        git(&top, Some(&index), ["add", "--all", "--", "."])?;
+        let mut add = vec!["add", "--all", "--", "."];
+        add.extend(MESH_RUNTIME_FILES);
+        git(&top, Some(&index), add)?;
         let tree = stdout_line(&git(&top, Some(&index), ["write-tree"])?);
         Ok(Staged {
             dir: top,
@@ -211,8 +225,8 @@ impl Staged {
 }
 
 /// The git tree id of the working tree as it is now: tracked changes and untracked, not-ignored
-/// files included. Same content gives the same id; the real index is never touched (the work
-/// tree is staged into a copy of it).
+/// files included (mesh's own store and lock files left out). Same content gives the same id;
+/// the real index is never touched (the work tree is staged into a copy of it).
 pub fn current_tree(dir: &Path) -> Result<String, EvidenceError> {
     Ok(Staged::new(dir)?.tree)
 }
@@ -1022,6 +1036,14 @@ mod tests {
         fs::create_dir(d.join("target")).unwrap();
         fs::write(d.join("target/out.bin"), "x").unwrap();
         assert_eq!(current_tree(d).unwrap(), with_new);
+
+        // mesh's own runtime files do not count.
+        fs::create_dir(d.join(".mesh")).unwrap();
+        fs::write(d.join(".mesh/mesh.db"), "sqlite").unwrap();
+        fs::write(d.join(".mesh/mesh.db-wal"), "wal").unwrap();
+        fs::write(d.join(".DECISION_LOG.md.lock"), "").unwrap();
+        assert_eq!(current_tree(d).unwrap(), with_new);
+        assert_eq!(changed_files(d, None).unwrap(), vec!["new.txt"]);
 
         // The real index is untouched: nothing got staged.
         assert_eq!(fs::read(d.join(".git/index")).unwrap(), index_before);

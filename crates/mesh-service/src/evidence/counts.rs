@@ -79,29 +79,32 @@ pub fn runner_of_command(command: &str) -> Runner {
 }
 
 /// The test command a SPEC Hydration Contract `Testing:` value implies: cargo nextest when
-/// nextest is named, cargo test for Rust or cargo, pytest, npm test for jest, vitest or npm,
-/// `go test -v ./...` for Go (verbose, so that the passed tests can be counted). `None` when
-/// the value names none of these.
+/// nextest is named anywhere; otherwise the runner named first — cargo test for Rust or cargo,
+/// pytest, npm test for jest, vitest or npm, `go test -v ./...` for Go (verbose, so that the
+/// passed tests can be counted). `None` when the value names none of these.
 pub fn command_for_testing(testing: &str) -> Option<&'static str> {
     let t = testing.to_ascii_lowercase();
     let words: Vec<&str> = t
         .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '-'))
         .filter(|w| !w.is_empty())
         .collect();
-    let has = |w: &str| words.contains(&w);
-    if has("nextest") || has("cargo-nextest") {
-        Some("cargo nextest run")
-    } else if has("cargo") || has("rust") || has("libtest") {
-        Some("cargo test")
-    } else if has("pytest") {
-        Some("pytest")
-    } else if has("jest") || has("vitest") || has("npm") {
-        Some("npm test")
-    } else if has("golang") || t.contains("go test") || words == ["go"] {
-        Some("go test -v ./...")
-    } else {
-        None
+    if words
+        .iter()
+        .any(|w| *w == "nextest" || *w == "cargo-nextest")
+    {
+        return Some("cargo nextest run");
     }
+    if words == ["go"] {
+        return Some("go test -v ./...");
+    }
+    words.iter().enumerate().find_map(|(i, w)| match *w {
+        "cargo" | "rust" | "libtest" => Some("cargo test"),
+        "pytest" => Some("pytest"),
+        "jest" | "vitest" | "npm" => Some("npm test"),
+        "golang" => Some("go test -v ./..."),
+        "go" if words.get(i + 1) == Some(&"test") => Some("go test -v ./..."),
+        _ => None,
+    })
 }
 
 /// Remove ANSI escape sequences (colours, cursor moves) so coloured output parses too.
@@ -559,6 +562,26 @@ FAIL
             Some("go test -v ./...")
         );
         assert_eq!(command_for_testing("Go"), Some("go test -v ./..."));
+        // Values from real SPECs (tests/fixtures/projects): the runner named first wins.
+        assert_eq!(
+            command_for_testing(
+                "go test + testcontainers-go; Vitest and Playwright for the web UI"
+            ),
+            Some("go test -v ./...")
+        );
+        assert_eq!(
+            command_for_testing("go test with golden files, plus native Go fuzzing"),
+            Some("go test -v ./...")
+        );
+        assert_eq!(
+            command_for_testing("Jest for the app, pgTAP for database policies"),
+            Some("npm test")
+        );
+        assert_eq!(
+            command_for_testing("vitest with testcontainers for PostgreSQL"),
+            Some("npm test")
+        );
+        assert_eq!(command_for_testing("PHPUnit + Laravel Dusk"), None);
         assert_eq!(command_for_testing("tests go beside the code"), None);
         assert_eq!(command_for_testing("JUnit 5"), None);
         assert_eq!(command_for_testing(""), None);
