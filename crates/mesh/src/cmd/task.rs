@@ -563,7 +563,8 @@ fn review_error(e: ReviewError) -> anyhow::Error {
 fn submit(store: &Store, a: SubmitArgs, format: Format) -> anyhow::Result<String> {
     let (dir, _) = project_here()?;
     let id = store.resolve(&a.id)?;
-    let done = review::submit(&dir, store, id, &a.worker, a.note.as_deref()).map_err(review_error)?;
+    let done =
+        review::submit(&dir, store, id, &a.worker, a.note.as_deref()).map_err(review_error)?;
     if let Some(w) = &done.warning {
         let _ = writeln!(std::io::stderr().lock(), "warning: {w}");
     }
@@ -673,7 +674,10 @@ fn human_review(done: &review::Approval) -> String {
     let g = &done.gate;
     let mut s = String::new();
     if done.approved {
-        s.push_str(&format!("{} approved by {}: {}\n", g.task, g.reviewer, g.title));
+        s.push_str(&format!(
+            "{} approved by {}: {}\n",
+            g.task, g.reviewer, g.title
+        ));
     } else {
         s.push_str(&format!(
             "{} not approved: {} of {} review conditions failed; nothing changed\n",
@@ -695,7 +699,11 @@ fn human_review(done: &review::Approval) -> String {
             let overridden = done.overridden.is_some();
             s.push_str(&format!(
                 "    {}: {help}\n",
-                if overridden { "overridden; was" } else { "help" }
+                if overridden {
+                    "overridden; was"
+                } else {
+                    "help"
+                }
             ));
         }
     }
@@ -720,7 +728,10 @@ fn human_review(done: &review::Approval) -> String {
         if t.ticked {
             s.push_str(&format!("  ticked {}:{}: {}\n", t.file, t.line, t.detail));
         } else {
-            s.push_str(&format!("  not ticked {}:{}: {}\n", t.file, t.line, t.detail));
+            s.push_str(&format!(
+                "  not ticked {}:{}: {}\n",
+                t.file, t.line, t.detail
+            ));
         }
     }
     if let Some(n) = &done.tick_note {
