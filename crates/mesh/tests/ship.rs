@@ -691,3 +691,24 @@ fn status_shows_optimize_verify_and_ship() {
         out(&h)
     );
 }
+
+#[test]
+fn without_a_git_identity_for_the_tagger_nothing_is_created() {
+    let (t, dir) = ready_project();
+    let o = with_git_env(&mut Command::new(env!("CARGO_BIN_EXE_mesh")))
+        .args(["ship"])
+        .current_dir(&dir)
+        .env("HOME", t.path())
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL")
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .env_remove("EMAIL")
+        .env_remove("MESH_STORE")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", out(&o));
+    assert!(err(&o).contains("git config user.name"), "{}", err(&o));
+    assert_eq!(git(&dir, &["tag", "-l"]), "");
+    assert!(ledger_lines(&dir).is_empty());
+}
