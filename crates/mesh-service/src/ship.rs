@@ -78,8 +78,10 @@ pub struct BatchTask {
 /// The tasks of the batch, sorted by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Batch {
-    /// The time of the last ship (the batch is what was created after it), if any.
+    /// When the last ship read its batch (this batch is what was created after it), if any.
     pub since: Option<String>,
+    /// When this batch was read: the next ship's `since`.
+    pub until: Option<String>,
     /// Completed: these ship.
     pub completed: Vec<BatchTask>,
     /// Cancelled, or named by an active decision.
@@ -421,7 +423,7 @@ pub fn names_word(hay: &str, needle: &str) -> bool {
     false
 }
 
-/// The time of the last `ship` entry of the ledger (`Ok(None)` when there is none). Entries are
+/// When the last `ship` entry of the ledger read its batch (`Ok(None)` when there is none). Entries are
 /// read line by line without judging the chain: a damaged ledger fails the `ledger` condition,
 /// and the batch is still told from what can be read.
 fn last_ship(dir: &Path) -> Result<Option<jiff::Timestamp>, String> {
@@ -436,14 +438,15 @@ fn last_ship(dir: &Path) -> Result<Option<jiff::Timestamp>, String> {
         .rev()
         .filter_map(|l| serde_json::from_str::<ledger::Entry>(l).ok())
         .find(|e| e.kind == SHIP_KIND);
+    // `until` (when that ship read its batch) closes the batch; older entries have only `ts`.
     match last {
         None => Ok(None),
-        Some(e) => e.ts.parse::<jiff::Timestamp>().map(Some).map_err(|err| {
-            format!(
-                "ship entry {} has an unreadable time `{}`: {err}",
-                e.seq, e.ts
-            )
-        }),
+        Some(e) => {
+            let at = e.data["until"].as_str().unwrap_or(&e.ts);
+            at.parse::<jiff::Timestamp>()
+                .map(Some)
+                .map_err(|err| format!("ship entry {} has an unreadable time `{at}`: {err}", e.seq))
+        }
     }
 }
 
@@ -473,6 +476,7 @@ fn batch(project: &Project, store: Option<&Store>, dir: &Path) -> (Condition, Ba
     };
     let mut b = Batch {
         since: since.map(|t| t.to_string()),
+        until: Some(jiff::Timestamp::now().to_string()),
         ..Batch::default()
     };
     let Some(store) = store else {
@@ -683,6 +687,7 @@ pub fn ship(
             .map(|t| serde_json::json!({"id": t.id, "by": t.deferred_by}))
             .collect::<Vec<_>>(),
         "since": report.batch.since,
+        "until": report.batch.until,
         "conditions": report.conditions,
     });
     let entry = match ledger::append(&ledger::path_in(dir), SHIP_KIND, &opts.actor, data) {
@@ -864,6 +869,7 @@ mod tests {
         };
         let b = Batch {
             since: None,
+            until: None,
             completed: vec![t("T-1", "Login", None)],
             deferred: vec![t("T-2", "Export", Some("decision 004"))],
             open: vec![],
