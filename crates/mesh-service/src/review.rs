@@ -645,16 +645,21 @@ impl Paths {
     }
 }
 
-/// Whether a STK/DEP finding belongs to the change: one of its locations is a changed file or a
-/// document.
+/// Whether a STK/DEP finding belongs to the change: one of its locations is a changed file, or
+/// its own location is a document (a contract item of SPEC or TECH_STACK the code does not
+/// meet). A related location in an unchanged document does not count: DEP001 points at the
+/// approved list of TECH_STACK for every unapproved package, also the ones that were there
+/// before the task.
 fn touches(d: &Diagnostic, paths: &Paths, changed: &BTreeSet<String>, doc_dirs: &[String]) -> bool {
-    std::iter::once(&d.location)
-        .chain(d.related.iter().map(|r| &r.location))
-        .any(|l: &Location| {
-            let f = paths.repo_relative(&l.file);
-            let parent = f.rsplit_once('/').map_or("", |(p, _)| p);
-            changed.contains(&f) || doc_dirs.iter().any(|d| d == parent)
-        })
+    let in_docs = |l: &Location| {
+        let f = paths.repo_relative(&l.file);
+        let parent = f.rsplit_once('/').map_or("", |(p, _)| p).to_string();
+        doc_dirs.iter().any(|d| *d == parent)
+    };
+    in_docs(&d.location)
+        || std::iter::once(&d.location)
+            .chain(d.related.iter().map(|r| &r.location))
+            .any(|l: &Location| changed.contains(&paths.repo_relative(&l.file)))
 }
 
 /// The findings of the STK, DEP, GOV and DEC rules that count against the change since `base`.
@@ -1496,6 +1501,38 @@ mod tests {
         events.push(e(Some(Status::Blocked), Status::Pending, "unblocked"));
         events.push(e(Some(Status::Reviewing), Status::Pending, "four"));
         assert_eq!(rejections_since_unblock(&events), vec!["four"]);
+    }
+
+    #[test]
+    fn a_dependency_finding_counts_when_the_change_touches_it() {
+        let paths = Paths {
+            given: String::new(),
+            in_repo: String::new(),
+        };
+        let docs = vec!["docs".to_string()];
+        let dep = Diagnostic::new(
+            "DEP001",
+            Severity::Error,
+            Location::new("requirements.txt", 2, 1),
+            "flask is not approved",
+        )
+        .with_related(Location::new("docs/TECH_STACK.md", 66, 1), "approved here");
+        let none = BTreeSet::new();
+        assert!(!touches(&dep, &paths, &none, &docs), "old finding");
+        let manifest: BTreeSet<String> = ["requirements.txt".to_string()].into();
+        assert!(touches(&dep, &paths, &manifest, &docs));
+        let stack: BTreeSet<String> = ["docs/TECH_STACK.md".to_string()].into();
+        assert!(touches(&dep, &paths, &stack, &docs), "the approval changed");
+        let stk = Diagnostic::new(
+            "STK001",
+            Severity::Error,
+            Location::new("docs/SPEC.md", 15, 3),
+            "postgres is not in the code",
+        );
+        assert!(
+            touches(&stk, &paths, &none, &docs),
+            "a contract item of the docs"
+        );
     }
 
     #[test]
