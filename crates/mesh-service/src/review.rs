@@ -654,7 +654,7 @@ fn touches(d: &Diagnostic, paths: &Paths, changed: &BTreeSet<String>, doc_dirs: 
     let in_docs = |l: &Location| {
         let f = paths.repo_relative(&l.file);
         let parent = f.rsplit_once('/').map_or("", |(p, _)| p).to_string();
-        doc_dirs.iter().any(|d| *d == parent)
+        doc_dirs.contains(&parent)
     };
     in_docs(&d.location)
         || std::iter::once(&d.location)
