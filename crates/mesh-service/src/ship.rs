@@ -515,20 +515,20 @@ fn batch(project: &Project, store: Option<&Store>, dir: &Path) -> (Condition, Ba
             _ => b.open.push(batch_task(t, None)),
         }
     }
-    let since_text = if b.since.is_some() {
-        "since the last ship"
+    let scope = if b.since.is_some() {
+        "created since the last ship"
     } else {
-        "(no ship yet: every task)"
+        "nothing shipped yet: every task"
     };
     let total = b.completed.len() + b.deferred.len() + b.open.len();
     let c = if total == 0 {
-        cond("batch", true, format!("no task {since_text}"))
+        cond("batch", true, format!("no task in the batch ({scope})"))
     } else if b.open.is_empty() {
         cond(
             "batch",
             true,
             format!(
-                "{total} task(s) {since_text}: {} completed, {} deferred",
+                "{total} task(s) in the batch ({scope}): {} completed, {} deferred",
                 b.completed.len(),
                 b.deferred.len()
             ),
@@ -543,7 +543,7 @@ fn batch(project: &Project, store: Option<&Store>, dir: &Path) -> (Condition, Ba
             "batch",
             false,
             format!(
-                "{} of {total} task(s) {since_text} not finished: {}; complete them, or defer them with a decision naming them (`mesh decide add --type SCOPE --decision \"Defer {}\"`) or cancel them",
+                "{} of {total} task(s) in the batch ({scope}) not finished: {}; complete them, or defer them with a decision naming them (`mesh decide add --type SCOPE --decision \"Defer {}\"`) or cancel them",
                 b.open.len(),
                 named(&open),
                 b.open[0].id

@@ -355,7 +355,7 @@ fn a_second_ship_takes_only_the_tasks_created_since_the_first() {
         condition(&r, "batch")["detail"]
             .as_str()
             .unwrap()
-            .contains("no task since the last ship")
+            .contains("no task in the batch (created since the last ship)")
     );
 
     let second = add(&s, "Browse by genre", "backend:browse", Risk::Low);
@@ -371,7 +371,7 @@ fn a_second_ship_takes_only_the_tasks_created_since_the_first() {
         "{detail}"
     );
     assert!(
-        detail.contains("1 of 2 task(s) since the last ship"),
+        detail.contains("1 of 2 task(s) in the batch (created since the last ship)"),
         "{detail}"
     );
     assert!(!detail.contains(&display_id(first)), "{detail}");
