@@ -420,6 +420,65 @@ fn a_spec_change_without_decision_fails_the_rules_alone() {
 }
 
 #[test]
+fn a_new_forbidden_dependency_fails_the_rules_alone_and_an_old_finding_does_not() {
+    let (_t, dir) = repo();
+    // Stack rules off: this repository has no code for the SPEC's stack, only a manifest.
+    fs::write(dir.join("mesh.toml"), "[rules]\nignore = [\"STK\"]\n").unwrap();
+    // An unapproved dependency that was there before any task (DEP001 in an unchanged file).
+    fs::write(
+        dir.join("requirements.txt"),
+        "django>=5.1,<5.2\nflask==3.0\n",
+    )
+    .unwrap();
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "legacy manifest"]);
+    let o = mesh(&dir, &["check", "--select", "DEP"]);
+    assert_eq!(code(&o), 1, "the old finding exists: {}", out(&o));
+    assert!(out(&o).contains("flask"), "{}", out(&o));
+
+    let first = in_review(&dir, "Search", "US1", "MEDIUM");
+    let o = review(&dir, first, &["--reviewer", "lead"]);
+    assert_eq!(code(&o), 0, "an old finding is not the task's: {}", out(&o));
+
+    let id = claimed(&dir, "Cart", "US2", "MEDIUM");
+    fs::write(dir.join("requirements-dev.txt"), "requests==2.32\n").unwrap();
+    verified(&dir, id, true);
+    simplified(&dir, id);
+    ok(mesh(
+        &dir,
+        &["task", "submit", &id.to_string(), "--worker", "w"],
+    ));
+    let entries = ledger(&dir).len();
+    let log_before = fs::read(dir.join("docs/DECISION_LOG.md")).unwrap();
+    let o = review(&dir, id, &["--reviewer", "lead", "--format", "json"]);
+    assert_eq!(code(&o), 1, "{}{}", out(&o), err(&o));
+    let v = json_of(&o);
+    let rules = v["gate"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c))
+        .collect::<Vec<_>>();
+    for (name, c) in &rules {
+        assert_eq!(c["ok"], *name != "rules", "{c}");
+    }
+    let findings = rules[3].1["findings"].as_array().unwrap();
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["DEP002"], "{findings:?}");
+    assert_eq!(findings[0]["location"]["file"], "requirements-dev.txt");
+    assert!(!rules[3].1["detail"].as_str().unwrap().contains("flask"));
+    assert_eq!(status(&dir, id), "reviewing");
+    assert_eq!(ledger(&dir).len(), entries);
+    assert_eq!(
+        fs::read(dir.join("docs/DECISION_LOG.md")).unwrap(),
+        log_before
+    );
+}
+
+#[test]
 fn a_high_risk_task_reviewed_by_its_worker_fails_alone_and_cannot_be_overridden() {
     let (_t, dir) = repo();
     let id = in_review(&dir, "Search", "US1", "HIGH");
