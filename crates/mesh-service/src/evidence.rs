@@ -112,17 +112,10 @@ fn stdout_line(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// Files mesh itself writes while it works, left out of the staged tree (as pathspecs) so that
-/// recording evidence or a decision does not change the tree the evidence names: the default
-/// SQLite store (with its journal files) and the decision log's lock files. `mesh init` puts
-/// them in .gitignore too.
-const MESH_RUNTIME_FILES: [&str; 5] = [
-    ":(top,exclude).mesh/mesh.db",
-    ":(top,exclude).mesh/mesh.db-wal",
-    ":(top,exclude).mesh/mesh.db-shm",
-    ":(top,exclude).mesh/mesh.db-journal",
-    ":(top,exclude,glob)**/.DECISION_LOG.md.lock",
-];
+/// The decision log's lock files (`mesh init` ignores them): left out of the staged tree when
+/// untracked, so that recording a decision does not by itself change the tree evidence names.
+/// (The store needs nothing: it keeps a `.gitignore` of its own in `.mesh/`.)
+const LOCK_FILES: &str = ":(top,glob)**/.DECISION_LOG.md.lock";
 
 /// The working tree of the repository holding `dir`, staged into a temporary index (deleted on
 /// drop). The caller runs further git commands against it with [`Staged::git`].
@@ -177,9 +170,29 @@ impl Staged {
             None,
             ["rev-parse", "--show-toplevel"],
         )?));
-        let mut add = vec!["add", "--all", "--", "."];
-        add.extend(MESH_RUNTIME_FILES);
-        git(&top, Some(&index), add)?;
+        let locks = |index: &Path| -> Result<BTreeSet<Vec<u8>>, EvidenceError> {
+            let out = git(&top, Some(index), ["ls-files", "-z", "--", LOCK_FILES])?;
+            Ok(out
+                .stdout
+                .split(|b| *b == 0)
+                .filter(|p| !p.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect())
+        };
+        let tracked_locks = locks(&index)?;
+        git(&top, Some(&index), ["add", "--all", "--", "."])?;
+        let new_locks: Vec<std::ffi::OsString> = locks(&index)?
+            .difference(&tracked_locks)
+            .map(|p| std::ffi::OsString::from(String::from_utf8_lossy(p).into_owned()))
+            .collect();
+        if !new_locks.is_empty() {
+            let mut rm: Vec<std::ffi::OsString> = ["update-index", "--force-remove", "--"]
+                .iter()
+                .map(std::ffi::OsString::from)
+                .collect();
+            rm.extend(new_locks);
+            git(&top, Some(&index), rm)?;
+        }
         let tree = stdout_line(&git(&top, Some(&index), ["write-tree"])?);
         Ok(Staged {
             dir: top,
@@ -225,7 +238,7 @@ impl Staged {
 }
 
 /// The git tree id of the working tree as it is now: tracked changes and untracked, not-ignored
-/// files included (mesh's own store and lock files left out). Same content gives the same id;
+/// files included (untracked decision-log lock files left out). Same content gives the same id;
 /// the real index is never touched (the work tree is staged into a copy of it).
 pub fn current_tree(dir: &Path) -> Result<String, EvidenceError> {
     Ok(Staged::new(dir)?.tree)
@@ -1037,13 +1050,23 @@ mod tests {
         fs::write(d.join("target/out.bin"), "x").unwrap();
         assert_eq!(current_tree(d).unwrap(), with_new);
 
-        // mesh's own runtime files do not count.
-        fs::create_dir(d.join(".mesh")).unwrap();
-        fs::write(d.join(".mesh/mesh.db"), "sqlite").unwrap();
-        fs::write(d.join(".mesh/mesh.db-wal"), "wal").unwrap();
+        // The decision log's lock files do not count, ignored or not.
+        fs::create_dir(d.join("docs")).unwrap();
+        fs::write(d.join("docs/.DECISION_LOG.md.lock"), "").unwrap();
         fs::write(d.join(".DECISION_LOG.md.lock"), "").unwrap();
         assert_eq!(current_tree(d).unwrap(), with_new);
         assert_eq!(changed_files(d, None).unwrap(), vec!["new.txt"]);
+        fs::write(d.join(".gitignore"), "target/\n.DECISION_LOG.md.lock\n").unwrap();
+        let ignoring = current_tree(d).unwrap();
+        assert_eq!(
+            changed_files(d, None).unwrap(),
+            vec![".gitignore", "new.txt"]
+        );
+        fs::write(d.join(".gitignore"), "target/\n").unwrap();
+        assert_ne!(ignoring, with_new);
+        assert_eq!(current_tree(d).unwrap(), with_new);
+        fs::remove_file(d.join(".DECISION_LOG.md.lock")).unwrap();
+        fs::remove_dir_all(d.join("docs")).unwrap();
 
         // The real index is untouched: nothing got staged.
         assert_eq!(fs::read(d.join(".git/index")).unwrap(), index_before);

@@ -23,6 +23,8 @@ use serde_json::json;
 
 use crate::output;
 
+mod evidence;
+
 /// The version of the JSON documents printed with `--format json`.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -94,6 +96,10 @@ pub enum Sub {
     Reopen(NoteArgs),
     /// Return every expired claim to pending.
     Reap,
+    /// Run the project's tests and record the result as the task's verification evidence.
+    Verify(evidence::VerifyArgs),
+    /// Record the size and repeated code of the task's change, or waive it (--waive).
+    Simplify(evidence::SimplifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -337,6 +343,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output::print(&e.to_string())?;
             Ok(ExitCode::from(1))
         }
+        Err(e) if e.is::<evidence::VerifyFailed>() => {
+            output::print(&e.to_string())?;
+            Ok(ExitCode::from(1))
+        }
         Err(e) => match e.downcast::<StoreError>() {
             Ok(se) if se.is_refusal() => {
                 let _ = writeln!(std::io::stderr().lock(), "error: {se}");
@@ -464,6 +474,8 @@ fn execute(store: &Store, command: Sub, format: Format) -> anyhow::Result<String
         Sub::Submit(a) => submit(store, a, format),
         Sub::Review(a) => review(store, a, format),
         Sub::Ask(a) => ask(store, a, format),
+        Sub::Verify(a) => evidence::verify(store, a, format),
+        Sub::Simplify(a) => evidence::simplify(store, a, format),
         Sub::Block(a) => {
             let task = store.block(id_of(&a.id)?, &actor(a.by.as_deref()), &a.note)?;
             one(task, "blocked")
