@@ -260,6 +260,114 @@ pub fn collect(project: &Project, facts: &Facts) -> Vec<RootStatus> {
 mod tests {
     use super::*;
 
+    fn git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    #[test]
+    fn the_tree_is_clean_dirty_or_unknown() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        assert_eq!(tree_clean(dir), None, "not a repository");
+        git(dir, &["init", "-q", "-b", "main"]);
+        std::fs::write(dir.join(".gitignore"), "build/\n").unwrap();
+        std::fs::write(dir.join("a.txt"), "a\n").unwrap();
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "init"]);
+        assert_eq!(tree_clean(dir), Some(true));
+        std::fs::create_dir(dir.join("build")).unwrap();
+        std::fs::write(dir.join("build/out"), "x").unwrap();
+        assert_eq!(tree_clean(dir), Some(true), "ignored files do not count");
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/new.txt"), "n\n").unwrap();
+        assert_eq!(
+            uncommitted(&dir.join("sub")).unwrap(),
+            Some(vec!["sub/new.txt".to_string()]),
+            "untracked files count, from any folder of the tree"
+        );
+        std::fs::remove_file(dir.join("sub/new.txt")).unwrap();
+        std::fs::write(dir.join("a.txt"), "changed\n").unwrap();
+        assert_eq!(tree_clean(dir), Some(false));
+    }
+
+    #[test]
+    fn facts_come_from_the_store() {
+        use mesh_store::{NewEvidence, NewTask, Risk, StoreLocation, Verdict};
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreLocation::Sqlite(tmp.path().join("m.db"))).unwrap();
+        let project = Project {
+            config: mesh_check::config::Config::default(),
+            roots: Vec::new(),
+        };
+        let f = facts(&project, Some(&store), tmp.path());
+        assert_eq!(f.tasks.map(|t| t.total()), Some(0));
+        assert_eq!((f.optimized, f.unverified_high_risk), (None, Some(0)));
+        assert_eq!(f.tree_clean, None);
+
+        let add = |title: &str, risk| {
+            store
+                .add_task(
+                    &NewTask {
+                        title: title.into(),
+                        lane: "docs".into(),
+                        risk: Some(risk),
+                        ..NewTask::default()
+                    },
+                    "ann",
+                )
+                .unwrap()
+                .id
+        };
+        let done = |id| {
+            store
+                .claim_task(id, "bob", std::time::Duration::from_secs(60))
+                .unwrap();
+            store.submit(id, "bob", None).unwrap();
+            store.review(id, Verdict::Approve, "carol", "ok").unwrap();
+        };
+        let a = add("Write the guide", Risk::Low);
+        let b = add("Rotate the keys", Risk::High);
+        add("Later", Risk::Low);
+        done(a);
+        done(b);
+        let f = facts(&project, Some(&store), tmp.path());
+        let t = f.tasks.unwrap();
+        assert_eq!((t.completed, t.pending), (2, 1));
+        assert_eq!(f.last_approved.as_deref(), Some(display_id(b).as_str()));
+        assert_eq!(f.optimized, Some(false));
+        assert_eq!(f.unverified, [display_id(b)]);
+        for kind in [EvidenceKind::Waiver, EvidenceKind::Verify] {
+            store
+                .record_evidence(
+                    b,
+                    "bob",
+                    &NewEvidence {
+                        kind,
+                        passed: true,
+                        tree: None,
+                        summary: "recorded".into(),
+                        data: serde_json::json!({}),
+                    },
+                )
+                .unwrap();
+        }
+        let f = facts(&project, Some(&store), tmp.path());
+        assert_eq!((f.optimized, f.unverified_high_risk), (Some(true), Some(0)));
+    }
+
     #[test]
     fn porcelain_paths_skip_rename_sources() {
         let raw = b" M src/a.rs\0R  new.rs\0old.rs\0?? notes.txt\0";
