@@ -762,3 +762,42 @@ fn a_task_not_in_review_is_refused_before_anything_is_recorded() {
     let log = fs::read_to_string(dir.join("docs/DECISION_LOG.md")).unwrap();
     assert!(!log.contains("Override review gate"));
 }
+
+#[test]
+fn a_damaged_ledger_refuses_reviews_and_plan_acceptance_before_anything_changes() {
+    let (_t, dir) = repo();
+    let id = in_review(&dir, "Search", "US1", "MEDIUM");
+    fs::create_dir_all(dir.join(".mesh")).unwrap();
+    fs::write(dir.join(".mesh/ledger.jsonl"), "{\"seq\":1,\"ts\":").unwrap();
+
+    let o = review(&dir, id, &["--reviewer", "lead"]);
+    assert_eq!(code(&o), 2, "{}{}", out(&o), err(&o));
+    assert!(err(&o).contains("damaged at line 1"), "{}", err(&o));
+    assert_eq!(status(&dir, id), "reviewing");
+    let o = mesh(
+        &dir,
+        &[
+            "task",
+            "review",
+            &id.to_string(),
+            "--reject",
+            "--note",
+            "no",
+            "--reviewer",
+            "lead",
+        ],
+    );
+    assert_eq!(code(&o), 2, "{}", err(&o));
+    assert_eq!(status(&dir, id), "reviewing");
+
+    ok(mesh(&dir, &["plan", "draft", "--force"]));
+    let before = store(&dir).list_tasks(&Default::default()).unwrap().len();
+    let o = mesh(&dir, &["plan", "accept"]);
+    assert_eq!(code(&o), 2, "{}{}", out(&o), err(&o));
+    assert!(err(&o).contains("damaged at line 1"), "{}", err(&o));
+    assert_eq!(
+        store(&dir).list_tasks(&Default::default()).unwrap().len(),
+        before,
+        "nothing imported"
+    );
+}
