@@ -392,6 +392,10 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
     let mut superseded_by = None;
     let mut reverted_by = None;
     for c in cells {
+        // A cell without an `r` names no link (every link word has one): skip the searches.
+        if !c.text.bytes().any(|b| b == b'r' || b == b'R') {
+            continue;
+        }
         collect_links(&c.text, "supersedes", &mut supersedes);
         collect_links(&c.text, "replaces", &mut supersedes);
         collect_links(&c.text, "reverts", &mut reverts);
@@ -448,28 +452,42 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
     }
 }
 
-/// Find `<word> <ID>` (case-insensitive), e.g. `Supersedes 003`, `superseded by SAMPLE-ARCH`.
+/// Find `<word> <ID>` (ASCII case-insensitive), e.g. `Supersedes 003`, `superseded by
+/// SAMPLE-ARCH`. `word` is lower-case ASCII. The text is searched in place (no lower-cased copy),
+/// so the ID is always read right after the word, whatever other characters the cell holds.
 fn collect_links(text: &str, word: &str, out: &mut Vec<String>) {
-    let lower = text.to_lowercase();
     let mut from = 0;
-    while let Some(p) = lower.get(from..).and_then(|s| s.find(word)) {
-        let at = from + p + word.len();
+    while let Some(p) = find_ascii_ci(text.as_bytes(), word.as_bytes(), from) {
+        let at = p + word.len();
+        // The match is ASCII, so `at` is a char boundary.
         let rest = text.get(at..).unwrap_or("");
         let rest = rest.trim_start_matches([' ', ':', '#']);
-        let id: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
-        let id = id.trim_end_matches(['-', '_']).to_string();
+        let len = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
+            .count();
+        let id = rest[..len].trim_end_matches(['-', '_']);
         if !id.is_empty()
             && id
-                .chars()
+                .bytes()
                 .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
         {
-            out.push(id);
+            out.push(id.to_string());
         }
         from = at;
     }
+}
+
+/// The first position at or after `from` where `needle` (lower-case ASCII) occurs in `hay`,
+/// ignoring ASCII case.
+fn find_ascii_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let (&first, tail) = needle.split_first()?;
+    let upper = first.to_ascii_uppercase();
+    let last = hay.len().checked_sub(needle.len())?;
+    (from..=last).find(|&i| {
+        (hay[i] == first || hay[i] == upper)
+            && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(tail)
+    })
 }
 
 #[cfg(test)]
@@ -497,6 +515,31 @@ mod tests {
         assert_eq!(log.rows[0].decision, "Pick a");
         assert_eq!(log.rows[0].owner.as_deref(), Some("ann"));
         assert_eq!(log.rows[0].status, Status::Superseded);
+    }
+
+    #[test]
+    fn links_are_read_in_any_case_after_any_text() {
+        let mut out = Vec::new();
+        // `İ` lower-cases to three bytes from two: the ID must still be read after the word.
+        collect_links(
+            "İİİİ Supersedes 003, SUPERSEDES: #D-7_",
+            "supersedes",
+            &mut out,
+        );
+        assert_eq!(out, vec!["003", "D-7"]);
+        let mut out = Vec::new();
+        collect_links(
+            "superseded by lowercase, supersedes",
+            "supersedes",
+            &mut out,
+        );
+        assert!(out.is_empty(), "{out:?}");
+        let row = "## Records\n| ID | Decision | Status |\n|---|---|---|\n| 004 | Ünïcödé first. Reverts 002; replaces 001 | 🔄 Superseded By 009 |\n";
+        let log = DecisionLog::from_document(&Document::parse(DocKind::DecisionLog, "x", row));
+        let r = &log.rows[0];
+        assert_eq!(r.reverts, vec!["002"]);
+        assert_eq!(r.supersedes, vec!["001"]);
+        assert_eq!(r.superseded_by.as_deref(), Some("009"));
     }
 
     #[test]
