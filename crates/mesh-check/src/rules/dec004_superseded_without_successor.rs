@@ -1,3 +1,5 @@
+use std::collections::{HashMap, HashSet};
+
 use mesh_docs::DocKind;
 use mesh_docs::decision::{Column, Status};
 
@@ -33,11 +35,25 @@ impl Rule for SupersededWithoutSuccessor {
         else {
             return;
         };
+        // `DecisionLog::successor_of` for every row at once: the first row with an ID names its
+        // successor, or some row supersedes the ID. (Calling it per row is quadratic: a log of
+        // 9,000 rows took 40 ms.)
+        let mut first_names_successor: HashMap<&str, bool> = HashMap::new();
+        let mut superseded: HashSet<&str> = HashSet::new();
+        for r in &log.rows {
+            first_names_successor
+                .entry(r.id.as_str())
+                .or_insert(r.superseded_by.is_some());
+            superseded.extend(r.supersedes.iter().map(String::as_str));
+        }
+        let has_successor = |id: &str| {
+            first_names_successor.get(id).copied().unwrap_or(false) || superseded.contains(id)
+        };
         for row in log
             .decisions()
             .filter(|r| r.status == Status::Superseded && !r.id.is_empty())
         {
-            if log.successor_of(&row.id).is_some() {
+            if has_successor(&row.id) {
                 continue;
             }
             let span = row.cell(Column::Status).map_or(row.span, |c| c.span);

@@ -65,8 +65,14 @@ impl Rule for BrokenDecisionLink {
 /// The span of `target` after the link word in the row, or the whole row.
 fn link_span(row: &Decision, kind: LinkKind, target: &str) -> Span {
     for (_, cell) in &row.cells {
-        let lower = cell.text.to_lowercase();
-        let Some(p) = lower.find(kind.as_str()) else {
+        // Searched in the text itself: a lower-cased copy can have other byte offsets.
+        let word = kind.as_str().as_bytes();
+        let Some(p) = cell
+            .text
+            .as_bytes()
+            .windows(word.len())
+            .position(|w| w.eq_ignore_ascii_case(word))
+        else {
             continue;
         };
         let after = p + kind.as_str().len();

@@ -1,5 +1,7 @@
+use std::collections::HashMap;
+
 use mesh_docs::DocKind;
-use mesh_docs::decision::{Column, LinkKind, Status};
+use mesh_docs::decision::{Column, Decision, LinkKind, Status};
 
 use crate::context::{Context, loc};
 use crate::declare_rule;
@@ -33,6 +35,11 @@ impl Rule for ReplacedDecisionStillActive {
         if !log.columns.contains(&Column::Status) {
             return;
         }
+        // `log.get` for every link at once (the first row with an ID wins, as in `get`).
+        let mut by_id: HashMap<&str, &Decision> = HashMap::with_capacity(log.rows.len());
+        for r in &log.rows {
+            by_id.entry(r.id.as_str()).or_insert(r);
+        }
         for newer in log.decisions() {
             for (kind, target) in newer.links() {
                 let verb = match kind {
@@ -43,7 +50,9 @@ impl Rule for ReplacedDecisionStillActive {
                 if target == newer.id {
                     continue;
                 }
-                let Some(old) = log.get(target) else { continue };
+                let Some(&old) = by_id.get(target) else {
+                    continue;
+                };
                 if !matches!(old.status, Status::Active | Status::Proposed) {
                     continue;
                 }
