@@ -12,7 +12,7 @@
 pub mod counts;
 pub mod duplicates;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsStr;
 use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
@@ -744,18 +744,17 @@ fn read_blobs(dir: &Path, oids: &[String]) -> Result<HashMapOids, EvidenceError>
     Ok(out)
 }
 
-type HashMapOids = std::collections::HashMap<String, Vec<u8>>;
+type HashMapOids = HashMap<String, Vec<u8>>;
 
-/// Text worth reading: a regular file's blob, not too large, no NUL byte near the start.
-fn as_text(mode: &str, blob: Option<&Vec<u8>>) -> Option<String> {
-    let blob = blob?;
-    if !mode.starts_with("100") || blob.len() > MAX_TEXT_BYTES {
+/// Text worth reading: not too large, no NUL byte near the start (else binary).
+fn as_text(blob: Vec<u8>) -> Option<String> {
+    if blob.len() > MAX_TEXT_BYTES || blob.iter().take(8_000).any(|b| *b == 0) {
         return None;
     }
-    if blob.iter().take(8_000).any(|b| *b == 0) {
-        return None;
-    }
-    Some(String::from_utf8_lossy(blob).into_owned())
+    Some(match String::from_utf8(blob) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 /// Measure the change between `base` (default HEAD) and the working tree, untracked files
@@ -783,29 +782,41 @@ pub fn measure_change(dir: &Path, base: Option<&str>) -> Result<ChangeReport, Ev
 
     let mut wanted: Vec<String> = now
         .iter()
+        .chain(before.values().copied())
         .filter(|e| e.mode.starts_with("100"))
         .map(|e| e.oid.clone())
-        .chain(before.values().map(|e| e.oid.clone()))
         .collect();
     wanted.sort();
     wanted.dedup();
-    let blobs = read_blobs(&staged.dir, &wanted)?;
+    // Text blobs only, each held once (identical files share it).
+    let texts: HashMap<String, String> = read_blobs(&staged.dir, &wanted)?
+        .into_iter()
+        .filter_map(|(oid, blob)| as_text(blob).map(|t| (oid, t)))
+        .collect();
+    let text_of = |e: &Entry| -> Option<&str> {
+        if e.mode.starts_with("100") {
+            texts.get(&e.oid).map(String::as_str)
+        } else {
+            None
+        }
+    };
 
     let mut files = Vec::new();
     let (mut added, mut removed) = (0u64, 0u64);
     let now_by_path: BTreeMap<&str, &Entry> = now.iter().map(|e| (e.path.as_str(), e)).collect();
     for path in &changed {
-        let new = now_by_path
+        let new_text = now_by_path
             .get(path.as_str())
-            .and_then(|e| as_text(&e.mode, blobs.get(&e.oid)));
-        let old = before
+            .and_then(|e| text_of(e))
+            .unwrap_or("");
+        let old_text = before
             .get(path.as_str())
-            .and_then(|e| as_text(&e.mode, blobs.get(&e.oid)));
-        let (new_text, old_text) = (new.unwrap_or_default(), old.unwrap_or_default());
+            .and_then(|e| text_of(e))
+            .unwrap_or("");
         let diff = similar::TextDiff::configure()
             .algorithm(similar::Algorithm::Myers)
             .deadline(Instant::now() + Duration::from_secs(5))
-            .diff_lines(&old_text, &new_text);
+            .diff_lines(old_text, new_text);
         let mut lines = BTreeSet::new();
         for change in diff.iter_all_changes() {
             match change.tag() {
@@ -821,7 +832,7 @@ pub fn measure_change(dir: &Path, base: Option<&str>) -> Result<ChangeReport, Ev
         }
         if !lines.is_empty() {
             files.push(duplicates::SourceFile {
-                path: path.clone(),
+                path: path.as_str(),
                 text: new_text,
                 added: lines,
             });
@@ -832,9 +843,9 @@ pub fn measure_change(dir: &Path, base: Option<&str>) -> Result<ChangeReport, Ev
         if changed_set.contains(e.path.as_str()) {
             continue;
         }
-        if let Some(text) = as_text(&e.mode, blobs.get(&e.oid)) {
+        if let Some(text) = text_of(e) {
             files.push(duplicates::SourceFile {
-                path: e.path.clone(),
+                path: e.path.as_str(),
                 text,
                 added: BTreeSet::new(),
             });
@@ -887,25 +898,30 @@ pub fn simplify(
         },
         report.duplicate_lines,
     );
-    let listed: Vec<&String> = report.changed_files.iter().take(MAX_LISTED_FILES).collect();
-    let blocks: Vec<&DuplicateBlock> = report
-        .duplicate_blocks
-        .iter()
-        .take(MAX_LISTED_BLOCKS)
-        .collect();
-    let data = json!({
-        "base": report.base,
-        "tree": report.tree,
-        "files": report.changed_files.len(),
-        "added": report.added,
-        "removed": report.removed,
-        "changed_files": listed,
-        "changed_files_truncated": report.changed_files.len() > MAX_LISTED_FILES,
-        "duplicate_blocks": blocks,
-        "duplicate_block_count": report.duplicate_blocks.len(),
-        "duplicate_lines": report.duplicate_lines,
-        "min_block_lines": MIN_BLOCK_LINES,
-    });
+    // Long lists are cut (the counts stay whole) until the data fits the store's limit.
+    let (mut max_files, mut max_blocks) = (MAX_LISTED_FILES, MAX_LISTED_BLOCKS);
+    let data = loop {
+        let data = json!({
+            "base": report.base,
+            "tree": report.tree,
+            "files": report.changed_files.len(),
+            "added": report.added,
+            "removed": report.removed,
+            "changed_files": report.changed_files.iter().take(max_files).collect::<Vec<_>>(),
+            "changed_files_truncated": report.changed_files.len() > max_files,
+            "duplicate_blocks": report.duplicate_blocks.iter().take(max_blocks).collect::<Vec<_>>(),
+            "duplicate_block_count": report.duplicate_blocks.len(),
+            "duplicate_lines": report.duplicate_lines,
+            "min_block_lines": MIN_BLOCK_LINES,
+        });
+        if data.to_string().len() <= mesh_store::MAX_EVIDENCE_DATA * 3 / 4
+            || (max_files == 0 && max_blocks == 0)
+        {
+            break data;
+        }
+        max_files /= 2;
+        max_blocks /= 2;
+    };
     Ok(store.record_evidence(
         task_id,
         actor,
@@ -1190,5 +1206,27 @@ mod tests {
         let accents = "é".repeat(100);
         let t = tail(&accents, 7);
         assert!(t.len() <= 7 && t.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn measure_counts_lines_of_text_files_only() {
+        let t = repo();
+        let d = t.path();
+        fs::write(d.join("gone.txt"), "1\n2\n3\n").unwrap();
+        fs::write(d.join("blob.bin"), [0u8, 1, 2, 3]).unwrap();
+        run(d, &["add", "-A"]);
+        run(d, &["commit", "-q", "-m", "more"]);
+        fs::remove_file(d.join("gone.txt")).unwrap();
+        fs::write(d.join("blob.bin"), [0u8, 9, 9, 9, 9]).unwrap();
+        fs::write(d.join("a.txt"), "one\ntwo\n").unwrap();
+        let r = measure_change(d, None).unwrap();
+        assert_eq!(r.changed_files, vec!["a.txt", "blob.bin", "gone.txt"]);
+        assert_eq!((r.added, r.removed), (1, 3));
+        assert!(r.duplicate_blocks.is_empty());
+        assert_eq!(r.tree, current_tree(d).unwrap());
+        assert_eq!(
+            r.base.as_deref(),
+            Some(run(d, &["rev-parse", "HEAD"]).trim())
+        );
     }
 }

@@ -8,7 +8,7 @@
 //! made only of punctuation (`}`, `);`) are not indexed, so closing braces do not count as
 //! duplication. Consecutive matching windows merge into one block.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -17,10 +17,10 @@ pub const MIN_BLOCK_LINES: usize = 6;
 
 /// One file to index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFile {
+pub struct SourceFile<'a> {
     /// Repository-relative path.
-    pub path: String,
-    pub text: String,
+    pub path: &'a str,
+    pub text: &'a str,
     /// The 1-based line numbers this change added to the file; empty for an unchanged file.
     pub added: BTreeSet<u32>,
 }
@@ -102,15 +102,34 @@ fn same_text(a: &[Norm<'_>], b: &[Norm<'_>]) -> bool {
 
 /// The repeated blocks the added lines of `files` form, largest first (then by file and line).
 /// `min_lines` below 2 is treated as 2.
-pub fn find(files: &[SourceFile], min_lines: usize) -> Vec<DuplicateBlock> {
+pub fn find(files: &[SourceFile<'_>], min_lines: usize) -> Vec<DuplicateBlock> {
     let w = min_lines.max(2);
-    let norms: Vec<Vec<Norm<'_>>> = files.iter().map(|f| normalise(&f.text)).collect();
+    let norms: Vec<Vec<Norm<'_>>> = files.iter().map(|f| normalise(f.text)).collect();
     let hashes: Vec<Vec<u64>> = norms.iter().map(|n| window_hashes(n, w)).collect();
 
+    // Only windows made of added lines can start a block, so only their hashes are indexed
+    // (the index stays small however large the repository).
+    let wanted: HashSet<u64> = files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.added.is_empty())
+        .flat_map(|(fi, f)| {
+            let lines = &norms[fi];
+            hashes[fi]
+                .iter()
+                .enumerate()
+                .filter(move |(pos, _)| {
+                    lines[*pos..*pos + w]
+                        .iter()
+                        .all(|l| f.added.contains(&l.line))
+                })
+                .map(|(_, h)| *h)
+        })
+        .collect();
     let mut index: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
     for (fi, hs) in hashes.iter().enumerate() {
         for (pos, h) in hs.iter().enumerate() {
-            if norms[fi][pos..pos + w].iter().any(|l| l.substantial) {
+            if wanted.contains(h) && norms[fi][pos..pos + w].iter().any(|l| l.substantial) {
                 index.entry(*h).or_default().push((fi, pos));
             }
         }
@@ -149,10 +168,10 @@ pub fn find(files: &[SourceFile], min_lines: usize) -> Vec<DuplicateBlock> {
             }
             let len = pos - start + w - 1;
             blocks.push(DuplicateBlock {
-                file: file.path.clone(),
+                file: file.path.to_string(),
                 line: lines[start].line,
                 lines: u32::try_from(len).unwrap_or(u32::MAX),
-                also_in: files[ofi].path.clone(),
+                also_in: files[ofi].path.to_string(),
                 also_line: norms[ofi][opos].line,
             });
             // The next block may not reuse this one's lines.
@@ -172,10 +191,14 @@ pub fn find(files: &[SourceFile], min_lines: usize) -> Vec<DuplicateBlock> {
 mod tests {
     use super::*;
 
-    fn file(path: &str, text: &str, added: impl IntoIterator<Item = u32>) -> SourceFile {
+    fn file<'a>(
+        path: &'a str,
+        text: &'a str,
+        added: impl IntoIterator<Item = u32>,
+    ) -> SourceFile<'a> {
         SourceFile {
-            path: path.into(),
-            text: text.into(),
+            path,
+            text,
             added: added.into_iter().collect(),
         }
     }
