@@ -801,3 +801,59 @@ fn a_damaged_ledger_refuses_reviews_and_plan_acceptance_before_anything_changes(
         "nothing imported"
     );
 }
+
+#[test]
+fn the_whole_flow_with_the_tools_own_evidence() {
+    let (_t, dir) = repo();
+    fs::write(
+        dir.join("mesh.toml"),
+        "[verify]\ncommand = \"echo 'test result: ok. 3 passed; 0 failed; 0 ignored'\"\n",
+    )
+    .unwrap();
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "verify command"]);
+    let id = claimed(&dir, "Search", "US1", "HIGH");
+    let sid = id.to_string();
+    ok(mesh(&dir, &["task", "verify", &sid, "--by", "w"]));
+    ok(mesh(&dir, &["task", "simplify", &sid, "--by", "w"]));
+    ok(mesh(&dir, &["task", "submit", &sid, "--worker", "w"]));
+    let o = review(&dir, id, &["--reviewer", "lead", "--tick"]);
+    assert_eq!(code(&o), 0, "{}{}", out(&o), err(&o));
+    assert!(out(&o).contains("ticked docs/PRD.md:41"), "{}", out(&o));
+
+    // A waiver instead of a simplification passes the condition too.
+    let id = claimed(&dir, "Cart", "US2", "MEDIUM");
+    let sid = id.to_string();
+    ok(mesh(
+        &dir,
+        &[
+            "task",
+            "simplify",
+            &sid,
+            "--waive",
+            "generated client code",
+            "--by",
+            "w",
+        ],
+    ));
+    ok(mesh(&dir, &["task", "verify", &sid, "--by", "w"]));
+    ok(mesh(&dir, &["task", "submit", &sid, "--worker", "w"]));
+    let o = review(&dir, id, &["--reviewer", "lead", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}{}", out(&o), err(&o));
+    let v = json_of(&o);
+    let simplification = &v["gate"]["conditions"][2];
+    assert_eq!(simplification["name"], "simplification");
+    assert!(
+        simplification["detail"]
+            .as_str()
+            .unwrap()
+            .contains("generated client code"),
+        "{simplification}"
+    );
+    let kinds: Vec<String> = ledger(&dir)
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["review", "review"]);
+    ledger_verifies(&dir);
+}
