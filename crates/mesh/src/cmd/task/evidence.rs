@@ -107,7 +107,11 @@ fn progress(command: &str) -> Option<ProgressBar> {
     if let Ok(style) = ProgressStyle::with_template("{spinner} running {msg} ({elapsed})") {
         bar.set_style(style);
     }
-    let shown: String = command.chars().take(60).collect();
+    let first = command.lines().next().unwrap_or("");
+    let mut shown: String = first.chars().take(60).collect();
+    if shown.len() < command.trim_end().len() {
+        shown.push('…');
+    }
     bar.set_message(format!("`{shown}`"));
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
