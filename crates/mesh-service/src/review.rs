@@ -389,6 +389,49 @@ struct Item {
 struct ItemIndex {
     requirements: Vec<Item>,
     planned: Vec<Item>,
+    /// SPEC and PRD of every root: project-relative path, file on disk, text. The planner skips
+    /// checked items, so an item ticked earlier is found in the text.
+    docs: Vec<(String, PathBuf, String)>,
+}
+
+/// The words the planner puts before an item's name in a trace (`entity Book`).
+const TRACE_KINDS: [&str; 5] = ["entity ", "control ", "service ", "target ", "constraint "];
+
+/// The text of a checklist line after its box (`- [x] Book: …` → `Book: …`), or `None`.
+fn checklist_item(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix(['-', '*', '+'])?;
+    let rest = rest.strip_prefix(' ')?.trim_start();
+    let rest = ["[ ]", "[x]", "[X]"]
+        .iter()
+        .find_map(|b| rest.strip_prefix(b))?;
+    (rest.is_empty() || rest.starts_with(char::is_whitespace)).then(|| rest.trim_start())
+}
+
+/// The 1-based line of the checklist item named `name` in `text`: `hint` when that line is one,
+/// else the first such line. An item is named when its text starts with the name (after
+/// backticks or bold markers) followed by `:`, a closing marker, ` -`, ` —` or nothing — not by
+/// ` →` (a relationship) or more words.
+fn find_checklist(text: &str, name: &str, hint: u32) -> Option<u32> {
+    let names = |line: &str| {
+        checklist_item(line).is_some_and(|t| {
+            t.trim_start_matches(['`', '*'])
+                .strip_prefix(name)
+                .is_some_and(|r| {
+                    r.is_empty()
+                        || r.starts_with([':', '`', '*'])
+                        || r.starts_with(" -")
+                        || r.starts_with(" —")
+                })
+        })
+    };
+    if name.is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    if hint >= 1 && lines.get(hint as usize - 1).is_some_and(|l| names(l)) {
+        return Some(hint);
+    }
+    lines.iter().position(|l| names(l)).map(|i| i as u32 + 1)
 }
 
 /// `label (path:line)` → (label, path, line).
@@ -413,6 +456,15 @@ impl ItemIndex {
         for actual in &project.roots {
             let shown = relative_root(dir, actual);
             let loaded = load::load_root(&shown);
+            for kind in [DocKind::Spec, DocKind::Prd] {
+                if let Some(d) = loaded.docs.get(kind) {
+                    index.docs.push((
+                        d.path.clone(),
+                        actual.dir.join(kind.file_name()),
+                        d.text.clone(),
+                    ));
+                }
+            }
             for r in check_trace::requirements(&loaded.docs) {
                 index.requirements.push(Item {
                     key: String::new(),
@@ -439,14 +491,14 @@ impl ItemIndex {
     }
 
     /// The item `task` traces to, and how it was found.
-    fn find(&self, task: &Task) -> Option<(&Item, &'static str)> {
+    fn find(&self, task: &Task) -> Option<(Item, &'static str)> {
         if task.trace.trim().is_empty() {
             return None;
         }
         if let Some(key) = task.key.as_deref()
             && let Some(i) = self.planned.iter().find(|i| i.key == key)
         {
-            return Some((i, "the item its plan key comes from"));
+            return Some((i.clone(), "the item its plan key comes from"));
         }
         let traced = TracedTask {
             id: mesh_store::display_id(task.id),
@@ -460,13 +512,36 @@ impl ItemIndex {
             .iter()
             .find(|r| check_trace::traces_to(&traced, &r.label))
         {
-            return Some((i, "a requirement ID"));
+            return Some((i.clone(), "a requirement ID"));
         }
-        let label = split_trace(&task.trace).map_or(task.trace.trim(), |(l, _, _)| l);
-        self.planned
+        let (label, file, line) = match split_trace(&task.trace) {
+            Some((l, f, n)) => (l, Some(f), n),
+            None => (task.trace.trim(), None, 0),
+        };
+        if let Some(i) = self.planned.iter().find(|i| i.label == label) {
+            return Some((i.clone(), "an item of the documents"));
+        }
+        // An item the planner no longer offers (checked `[x]`): its checklist line in the
+        // document the trace names.
+        let name = TRACE_KINDS
             .iter()
-            .find(|i| i.label == label)
-            .map(|i| (i, "an item of the documents"))
+            .find_map(|k| label.strip_prefix(k))
+            .unwrap_or(label);
+        let (shown, path, text) = self
+            .docs
+            .iter()
+            .find(|(p, _, _)| Some(p.as_str()) == file)?;
+        let at = find_checklist(text, name, line)?;
+        Some((
+            Item {
+                key: String::new(),
+                label: label.to_string(),
+                file: shown.clone(),
+                line: at,
+                path: Some(path.clone()),
+            },
+            "a checklist item of the documents",
+        ))
     }
 }
 
@@ -1416,6 +1491,11 @@ mod tests {
                 item("", "US3", "docs/PRD.md", 20),
             ],
             planned: vec![item("data:entity-book", "entity Book", "docs/SPEC.md", 31)],
+            docs: vec![(
+                "docs/SPEC.md".into(),
+                PathBuf::from("/p/docs/SPEC.md"),
+                "# SPEC\n- [ ] Store → Order: 1:N\n- [x] Store: a branch\n- [x] `GET /api/books` - search\n- [ ] Storefront: the site\n".into(),
+            )],
         }
     }
 
@@ -1434,6 +1514,36 @@ mod tests {
         assert!(!c.ok);
         assert!(c.detail.contains("G1, US3"), "{}", c.detail);
         assert!(!trace_condition(&task(Risk::Low, None, "  "), &idx).ok);
+    }
+
+    #[test]
+    fn a_ticked_item_is_found_by_its_checklist_line() {
+        let idx = index();
+        // The planner no longer offers it (checked), the line moved from 9 to 3.
+        let (item, how) = idx
+            .find(&task(Risk::Low, None, "entity Store (docs/SPEC.md:9)"))
+            .unwrap();
+        assert_eq!((item.file.as_str(), item.line), ("docs/SPEC.md", 3));
+        assert_eq!(item.path, Some(PathBuf::from("/p/docs/SPEC.md")));
+        assert!(how.contains("checklist"));
+        let (item, _) = idx
+            .find(&task(Risk::Low, None, "GET /api/books (docs/SPEC.md:4)"))
+            .unwrap();
+        assert_eq!(item.line, 4);
+        assert!(
+            idx.find(&task(Risk::Low, None, "entity Shop (docs/SPEC.md:3)"))
+                .is_none()
+        );
+        assert!(
+            idx.find(&task(Risk::Low, None, "entity Store (docs/PRD.md:3)"))
+                .is_none()
+        );
+        assert_eq!(checklist_item("  * [X] done"), Some("done"));
+        assert_eq!(checklist_item("- [ ]"), Some(""));
+        assert_eq!(checklist_item("- [ ]x"), None);
+        assert_eq!(checklist_item("- plain"), None);
+        assert_eq!(find_checklist("- [ ] Store: a\n", "", 1), None);
+        assert_eq!(find_checklist("- [ ] Store: a\n", "Store", 0), Some(1));
     }
 
     #[test]

@@ -707,6 +707,28 @@ fn tick_edits_one_line_and_the_change_policy_sees_a_status_change() {
     git(&dir, &["commit", "-q", "-m", "tick"]);
     gov_clean(&["--base", "HEAD~1"]);
     gov_clean(&["--base", "HEAD"]);
+
+    // Reopened and reviewed again: the planner no longer offers the ticked item, its checklist
+    // line still is the task's trace.
+    ok(mesh(
+        &dir,
+        &["task", "reopen", &sid, "--note", "again", "--by", "lead"],
+    ));
+    ok(mesh(&dir, &["task", "claim", &sid, "--worker", "w"]));
+    fs::write(dir.join("src/store.rs"), "pub struct Store(u32);\n").unwrap();
+    verified(&dir, id, true);
+    simplified(&dir, id);
+    ok(mesh(&dir, &["task", "submit", &sid, "--worker", "w"]));
+    let o = review(
+        &dir,
+        id,
+        &["--reviewer", "lead", "--tick", "--format", "json"],
+    );
+    assert_eq!(code(&o), 0, "{}{}", out(&o), err(&o));
+    let v = json_of(&o);
+    assert_eq!(v["gate"]["conditions"][1]["ok"], true, "{v}");
+    assert_eq!(v["tick"]["line"], 29);
+    assert_eq!(v["tick"]["detail"], "already ticked");
     // The same line changed in its words is a SPEC change without a decision.
     let text = fs::read_to_string(&spec).unwrap();
     fs::write(&spec, text.replacen("a bookshop branch", "a branch", 1)).unwrap();
