@@ -1363,6 +1363,7 @@ pub fn reject(
             "verdict": "reject",
             "reviewer": reviewer,
             "worker": before.worker,
+            "tree": evidence::current_tree(dir).ok(),
             "note": note,
             "rejections": rejections,
             "blocked": blocked,

@@ -629,6 +629,7 @@ fn the_third_rejection_blocks_the_task_with_the_reasons() {
     assert!(entries.iter().all(|e| e["kind"] == "review"
         && e["data"]["verdict"] == "reject"
         && e["actor"] == "lead"));
+    assert_eq!(entries[2]["data"]["tree"].as_str().map(str::len), Some(40));
     assert_eq!(entries[2]["data"]["blocked"], true);
     assert_eq!(entries[2]["data"]["reasons"], json!(reasons));
     ledger_verifies(&dir);
