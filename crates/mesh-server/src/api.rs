@@ -154,11 +154,27 @@ pub struct ReleaseQuery {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
-    /// `approve` (→ completed) or `reject` (→ pending, rework).
+    /// `approve` (through the review gate → completed) or `reject` (→ pending, rework; the
+    /// third rejection blocks the task).
     pub verdict: Option<String>,
-    /// Why (required).
+    /// Why (required to reject).
     #[serde(default)]
     pub note: String,
+    /// Approve despite failed gate conditions, for this reason: recorded as a decision row and
+    /// an `override` ledger entry. The reviewer condition cannot be overridden.
+    #[serde(rename = "override")]
+    pub override_reason: Option<String>,
+    /// Tick the task's checklist item in SPEC or PRD (`- [ ]` → `- [x]`) on approval.
+    #[serde(default)]
+    pub tick: bool,
+}
+
+/// `POST /api/tasks/{id}/simplify`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimplifyBody {
+    /// The revision the change is measured against (default: HEAD).
+    pub base: Option<String>,
 }
 
 /// `POST /api/tasks`.
@@ -522,7 +538,53 @@ async fn review(
         }
     };
     let reviewer = caller.name.clone().unwrap_or_else(|| "api".into());
-    ok(&ops::review(&state, id, verdict, reviewer, body.note).await?)
+    let task = ops::task_for(&state, id, &caller).await?;
+    match verdict {
+        Verdict::Approve => {
+            let note = Some(body.note).filter(|n| !n.trim().is_empty());
+            let done = ops::approve(
+                &state,
+                task.id,
+                reviewer,
+                note,
+                body.override_reason,
+                body.tick,
+            )
+            .await?;
+            ok(&done)
+        }
+        Verdict::Reject => ok(&ops::reject(&state, task.id, reviewer, body.note).await?),
+    }
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    need(&caller, Role::Worker)?;
+    let task = ops::task_for(&state, id, &caller).await?;
+    let actor = caller.name.clone().unwrap_or_else(|| "api".into());
+    let started = ops::start_verify(&state, task.id, actor).await?;
+    Ok((StatusCode::ACCEPTED, Json(started)).into_response())
+}
+
+async fn evidence(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    ok(&ops::evidence(&state, id).await?)
+}
+
+async fn simplify(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SimplifyBody>,
+) -> ApiResult {
+    need(&caller, Role::Worker)?;
+    let task = ops::task_for(&state, id, &caller).await?;
+    let actor = caller.name.clone().unwrap_or_else(|| "api".into());
+    let base = body.base.filter(|b| !b.trim().is_empty());
+    let ev = ops::simplify(&state, task.id, actor, base).await?;
+    Ok((StatusCode::CREATED, Json(ev)).into_response())
 }
 
 /// Server-sent events: `ready` once, then `change` with `{"what": "tasks" | "documents"}`
@@ -661,6 +723,9 @@ pub fn router(state: AppState, limits: Limits, mcp: Option<Router<AppState>>) ->
         .route("/api/tasks/{id}/heartbeat", post(heartbeat))
         .route("/api/tasks/{id}/submit", post(submit))
         .route("/api/tasks/{id}/review", post(review))
+        .route("/api/tasks/{id}/verify", post(verify))
+        .route("/api/tasks/{id}/evidence", get(evidence))
+        .route("/api/tasks/{id}/simplify", post(simplify))
         .route("/api/tasks/{id}/clarifications", post(ask))
         .route("/api/tasks/{id}/lease", delete(release).put(reassign))
         .route("/api/events", get(events))
@@ -876,11 +941,38 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "post",
         path: "/api/tasks/{id}/review",
-        summary: "Approve (→ completed) or reject (→ pending) a task under review",
+        summary: "Review a submitted task. Approve goes through the review gate (a passing verification on the current tree, a trace to the documents, simplification evidence or a waiver, no STK/DEP/GOV/DEC error in the change, a second reviewer for HIGH risk): a failed condition is a 409 `gate-failed` problem listing the conditions, unless `override` gives a reason. Reject returns the task to pending; the third rejection blocks it",
         role: Some(Role::Admin),
         body: Some(schema::<ReviewBody>),
         query: None,
         success: (200, JSON),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/tasks/{id}/verify",
+        summary: "Run the project's test command ([verify] command in mesh.toml, or SPEC's Testing convention) for the task in the background; the Verify evidence (tree, exit code, counts, output tail) appears under /api/tasks/{id}/evidence when it ends. Workers only for their own task",
+        role: Some(Role::Worker),
+        body: None,
+        query: None,
+        success: (202, JSON),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/tasks/{id}/evidence",
+        summary: "The task's evidence (verify, simplify, waiver), oldest first",
+        role: Some(Role::Reader),
+        body: None,
+        query: None,
+        success: (200, JSON),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/tasks/{id}/simplify",
+        summary: "Measure the task's change against a base revision (default HEAD): files, lines added and removed, repeated blocks; recorded as Simplify evidence. Workers only for their own task",
+        role: Some(Role::Worker),
+        body: Some(schema::<SimplifyBody>),
+        query: None,
+        success: (201, JSON),
     },
     RouteDoc {
         method: "post",

@@ -15,7 +15,7 @@ use mesh_docs::decision::Status as DecisionStatus;
 use mesh_docs::hydrate::Snapshot;
 use mesh_docs::{DocKind, Document};
 use mesh_service::decide::{self, AddedDecision, DecisionList, NewDecision};
-use mesh_store::{NewTask, Task, TaskDetail, TaskFilter, Verdict};
+use mesh_store::{NewTask, Task, TaskDetail, TaskFilter};
 
 use crate::problem::Problem;
 use crate::state::{AppState, blocking};
@@ -381,6 +381,7 @@ async fn store_call<T: Send + 'static>(
     f: impl FnOnce(&mesh_store::Store) -> Result<T, mesh_store::StoreError> + Send + 'static,
 ) -> Result<T, Problem> {
     let store = state.store();
+    let _turn = state.store_turn().await?;
     Ok(blocking(move || f(&store)).await??)
 }
 
@@ -418,7 +419,9 @@ pub async fn next_task(
     lease: Duration,
 ) -> Result<Option<Task>, Problem> {
     let store = state.store();
+    let turn = state.store_turn().await?;
     let task = blocking(move || store.next_task(&worker, lane.as_deref(), lease)).await??;
+    drop(turn);
     if task.is_some() {
         state.tasks_changed();
     }
@@ -531,20 +534,6 @@ pub async fn reassign(
     Ok(out?)
 }
 
-/// Approve or reject a submitted task.
-pub async fn review(
-    state: &AppState,
-    reference: String,
-    verdict: Verdict,
-    reviewer: String,
-    note: String,
-) -> Result<Task, Problem> {
-    store_write(state, move |s| {
-        s.review(s.resolve(&reference)?, verdict, &reviewer, &note)
-    })
-    .await
-}
-
 /// Ask a clarification about the task `worker` holds: a clarification task, an INBOX entry in
 /// `root_name` (default: the first root) and the asking task blocked until the answer is in.
 pub async fn ask(
@@ -568,6 +557,164 @@ pub async fn ask(
         asked.inbox.path = rest.to_path_buf();
     }
     Ok(asked)
+}
+
+// -- evidence and review -----------------------------------------------------------------------
+
+/// The task `reference` names, refused for a worker token that is not its worker (admins and
+/// open mode may act on any task).
+pub async fn task_for(
+    state: &AppState,
+    reference: String,
+    caller: &crate::auth::Caller,
+) -> Result<mesh_store::Task, Problem> {
+    let task = store_call(state, move |s| s.get_task(s.resolve(&reference)?)).await?;
+    if caller.role == crate::auth::Role::Worker
+        && !caller.open
+        && task
+            .worker
+            .as_ref()
+            .is_none_or(|w| Some(w) != caller.name.as_ref())
+    {
+        return Err(mesh_store::StoreError::NotYourClaim {
+            task: task.id,
+            worker: caller.name.clone().unwrap_or_default(),
+            holder: task.worker.clone(),
+        }
+        .into());
+    }
+    Ok(task)
+}
+
+/// Every piece of evidence of a task, oldest first.
+pub async fn evidence(
+    state: &AppState,
+    reference: String,
+) -> Result<Vec<mesh_store::Evidence>, Problem> {
+    store_call(state, move |s| s.evidence(s.resolve(&reference)?)).await
+}
+
+/// A verification started in the background.
+#[derive(Debug, Serialize)]
+pub struct VerifyStarted {
+    /// `T-12`.
+    pub task: String,
+    /// The command that runs, and where it came from.
+    pub command: String,
+    pub command_source: mesh_service::evidence::CommandSource,
+    /// Where the result appears (a new `verify` entry).
+    pub evidence: String,
+}
+
+/// Start the project's test command for task `id` in the background (a run can take minutes,
+/// longer than a request may); the Verify evidence appears in the task's evidence when it
+/// ends. Refused when the project has no test command or a verification of the task runs.
+pub async fn start_verify(
+    state: &AppState,
+    id: i64,
+    actor: String,
+) -> Result<VerifyStarted, Problem> {
+    let project = state.project();
+    let p = project.clone();
+    let (command, source) =
+        blocking(move || mesh_service::evidence::resolve_command(&p, None)).await??;
+    if !state.start_verifying(id) {
+        return Err(Problem::new(
+            axum::http::StatusCode::CONFLICT,
+            "verification-running",
+            "A verification runs",
+            format!(
+                "a verification of {} is already running; wait for its evidence",
+                mesh_store::display_id(id)
+            ),
+        ));
+    }
+    let st = state.clone();
+    let dir = state.project_dir().to_path_buf();
+    let store = state.store();
+    tokio::task::spawn_blocking(move || {
+        let opts = mesh_service::evidence::VerifyOptions::default();
+        let r = mesh_service::evidence::verify(&dir, &project, &store, id, &actor, &opts);
+        st.done_verifying(id);
+        st.tasks_changed();
+        match r {
+            Ok(ev) => {
+                tracing::info!(task = id, passed = ev.passed, summary = %ev.summary, "verification recorded")
+            }
+            Err(e) => tracing::warn!(task = id, error = %e, "verification could not run"),
+        }
+    });
+    Ok(VerifyStarted {
+        task: mesh_store::display_id(id),
+        command,
+        command_source: source,
+        evidence: format!("/api/tasks/{id}/evidence"),
+    })
+}
+
+/// Measure task `id`'s change against `base` (default HEAD) and record Simplify evidence.
+pub async fn simplify(
+    state: &AppState,
+    id: i64,
+    actor: String,
+    base: Option<String>,
+) -> Result<mesh_store::Evidence, Problem> {
+    let dir = state.project_dir().to_path_buf();
+    let store = state.store();
+    let ev = blocking(move || {
+        mesh_service::evidence::simplify(&dir, &store, id, &actor, base.as_deref())
+    })
+    .await??;
+    state.tasks_changed();
+    Ok(ev)
+}
+
+/// Approve task `id` through the review gate; a refusal is a `gate-failed` problem carrying
+/// the conditions.
+pub async fn approve(
+    state: &AppState,
+    id: i64,
+    reviewer: String,
+    note: Option<String>,
+    override_reason: Option<String>,
+    tick: bool,
+) -> Result<mesh_service::review::Approval, Problem> {
+    let dir = state.project_dir().to_path_buf();
+    let project = state.project();
+    let store = state.store();
+    let done = blocking(move || {
+        let opts = mesh_service::review::ApproveOptions {
+            reviewer: &reviewer,
+            note: note.as_deref(),
+            override_reason: override_reason.as_deref(),
+            tick,
+        };
+        mesh_service::review::approve(&dir, &project, &store, id, &opts)
+    })
+    .await??;
+    if !done.approved {
+        return Err(Problem::gate_failed(&done.gate));
+    }
+    state.tasks_changed();
+    if done.overridden.is_some() || done.tick.as_ref().is_some_and(|t| t.ticked) {
+        state.documents_changed();
+    }
+    Ok(done)
+}
+
+/// Reject task `id` (back to pending; the third rejection blocks it).
+pub async fn reject(
+    state: &AppState,
+    id: i64,
+    reviewer: String,
+    note: String,
+) -> Result<mesh_service::review::Rejection, Problem> {
+    let dir = state.project_dir().to_path_buf();
+    let store = state.store();
+    let done = blocking(move || mesh_service::review::reject(&dir, &store, id, &reviewer, &note))
+        .await??;
+    state.tasks_changed();
+    Ok(done)
 }
 
 /// Shared `Arc` of the status view (for MCP).

@@ -25,6 +25,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong for this request and what to do.
     pub detail: String,
+    /// An extension member: the review gate's conditions, when the gate refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<serde_json::Value>,
 }
 
 impl Problem {
@@ -40,7 +43,34 @@ impl Problem {
             title: title.into(),
             status: status.as_u16(),
             detail: detail.into(),
+            conditions: None,
         }
+    }
+
+    /// The review gate refused: each failed condition with what to do, and every condition
+    /// as the `conditions` member.
+    pub fn gate_failed(gate: &mesh_service::review::Gate) -> Problem {
+        let failed: Vec<String> = gate
+            .conditions
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| match &c.help {
+                Some(h) => format!("{}: {} ({h})", c.name, c.detail),
+                None => format!("{}: {}", c.name, c.detail),
+            })
+            .collect();
+        let mut p = Problem::new(
+            StatusCode::CONFLICT,
+            "gate-failed",
+            "The review gate refused",
+            format!(
+                "{} was not approved; nothing changed. Failed: {}. Fix them, or pass them with `override` (a decision row and a ledger entry)",
+                gate.task,
+                failed.join("; ")
+            ),
+        );
+        p.conditions = serde_json::to_value(&gate.conditions).ok();
+        p
     }
 
     /// The status as a `StatusCode`.
@@ -279,6 +309,61 @@ impl From<mesh_service::lease::LeaseError> for Problem {
                 "Claimed by another worker meanwhile",
                 e.to_string(),
             ),
+        }
+    }
+}
+
+impl From<mesh_service::evidence::EvidenceError> for Problem {
+    fn from(e: mesh_service::evidence::EvidenceError) -> Problem {
+        use mesh_service::evidence::EvidenceError as E;
+        match e {
+            E::Store(s) => s.into(),
+            E::Decide(d) => d.into(),
+            E::Invalid(m) => Problem::invalid(m),
+            E::BadRevision { .. } => Problem::invalid(e.to_string()),
+            E::NoCommand { .. } | E::NoRoot | E::NotARepository { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "not-configured",
+                "The project cannot provide this evidence",
+                e.to_string(),
+            ),
+            E::GitMissing(_) | E::Git { .. } | E::Io { .. } => Problem::internal(&e),
+        }
+    }
+}
+
+impl From<mesh_service::review::ReviewError> for Problem {
+    fn from(e: mesh_service::review::ReviewError) -> Problem {
+        use mesh_service::review::ReviewError as E;
+        match e {
+            E::Store(s) => s.into(),
+            E::Evidence(x) => x.into(),
+            E::Ledger(l) => l.into(),
+            E::Decide(d) => d.into(),
+            E::NotVerified { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "not-verified",
+                "No verification on the current tree",
+                e.to_string(),
+            ),
+            E::NotReviewing { .. } | E::NotInProgress { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "illegal-transition",
+                "Not allowed from the task's status",
+                e.to_string(),
+            ),
+            E::SelfOverride { .. } => Problem::forbidden(e.to_string()),
+            E::Invalid(m) => Problem::invalid(m),
+            E::TickAfterApproval { .. } => {
+                tracing::error!(error = %e, "approved but not ticked");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "approved-not-ticked",
+                    "Approved, but the checklist item was not ticked",
+                    e.to_string(),
+                )
+            }
+            E::Git(_) | E::History(_) | E::Write(_) => Problem::internal(&e),
         }
     }
 }

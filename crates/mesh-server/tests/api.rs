@@ -182,7 +182,7 @@ async fn status_shows_pipeline_readiness_and_task_counts() {
 }
 
 #[tokio::test]
-async fn a_task_goes_from_claim_to_completed_in_open_mode() {
+async fn a_task_goes_from_claim_to_review_and_back_in_open_mode() {
     let f = fixture();
     let id = create_task(&f.app, None, "Write the guide").await;
     let claim = |w: &str| {
@@ -250,7 +250,9 @@ async fn a_task_goes_from_claim_to_completed_in_open_mode() {
     )
     .await
     .problem(422, "invalid");
-    let a = send(
+    // Approval goes through the review gate, which reads the tree from git: this project is
+    // no repository, so the gate cannot judge and nothing changes.
+    send(
         &f.app,
         req(
             "POST",
@@ -259,8 +261,21 @@ async fn a_task_goes_from_claim_to_completed_in_open_mode() {
             Some(json!({"verdict": "approve", "note": "good"})),
         ),
     )
+    .await
+    .problem(409, "not-configured");
+    let a = send(
+        &f.app,
+        req(
+            "POST",
+            &format!("/api/tasks/{id}/review"),
+            None,
+            Some(json!({"verdict": "reject", "note": "needs an example"})),
+        ),
+    )
     .await;
-    assert_eq!(a.json()["status"], "completed", "{}", a.body);
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.json()["task"]["status"], "pending", "{}", a.body);
+    assert_eq!(a.json()["rejections"], 1, "{}", a.body);
     let d = send(&f.app, req("GET", &format!("/api/tasks/{id}"), None, None))
         .await
         .json();
@@ -270,13 +285,10 @@ async fn a_task_goes_from_claim_to_completed_in_open_mode() {
         .iter()
         .map(|e| e["to"].as_str().unwrap())
         .collect();
-    assert_eq!(moves, ["pending", "in_progress", "reviewing", "completed"]);
-    let list = send(
-        &f.app,
-        req("GET", "/api/tasks?status=completed", None, None),
-    )
-    .await
-    .json();
+    assert_eq!(moves, ["pending", "in_progress", "reviewing", "pending"]);
+    let list = send(&f.app, req("GET", "/api/tasks?status=pending", None, None))
+        .await
+        .json();
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
@@ -587,11 +599,11 @@ async fn tokens_gate_roles_and_claims() {
             "POST",
             &format!("/api/tasks/{id}/review"),
             Some(&admin),
-            Some(json!({"verdict": "approve", "note": "ok"})),
+            Some(json!({"verdict": "reject", "note": "add tests"})),
         ),
     )
     .await;
-    assert_eq!(ok.json()["status"], "completed");
+    assert_eq!(ok.json()["task"]["status"], "pending", "{}", ok.body);
 
     // Revoked tokens stop working once reloaded.
     store.revoke_tokens("alice").unwrap();
@@ -1209,4 +1221,284 @@ async fn an_admin_overrides_a_claim_and_workers_still_cannot() {
             ("boss".into(), "reassign".into(), "alice".into())
         ]
     );
+}
+
+/// A project in a real git repository whose test command is `true`, with its store in `.mesh/`
+/// (which git ignores), so evidence and the review gate can judge its tree.
+fn git_fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(docs.join("DECISION_LOG.md"), LOG).unwrap();
+    std::fs::write(
+        docs.join("SPEC.md"),
+        "# Spec\n\n## Hydration Contract\n- Database: SQLite\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mesh.toml"),
+        "[verify]\ncommand = \"true\"\n",
+    )
+    .unwrap();
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap();
+    assert!(git.success());
+    let location = StoreLocation::Sqlite(dir.path().join(".mesh/mesh.db"));
+    let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
+    let store = Store::open(&location).unwrap();
+    let project = Project::open(dir.path(), false).unwrap();
+    let state = AppState::new(
+        dir.path().to_path_buf(),
+        false,
+        project,
+        store,
+        Duration::from_secs(300),
+    )
+    .unwrap();
+    state.set_location(location);
+    let limits = Limits {
+        body_bytes: 4096,
+        timeout: Duration::from_secs(5),
+    };
+    let app = mesh_server::app(state.clone(), limits, true);
+    Fixture {
+        _dir: dir,
+        state,
+        app,
+        clock,
+    }
+}
+
+async fn wait_for_evidence(app: &Router, id: i64, kind: &str) -> Value {
+    for _ in 0..200 {
+        let list = send(
+            app,
+            req("GET", &format!("/api/tasks/{id}/evidence"), None, None),
+        )
+        .await
+        .json();
+        if let Some(e) = list.as_array().unwrap().iter().find(|e| e["kind"] == kind) {
+            return e.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no {kind} evidence for T-{id}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_gate_approves_with_evidence_or_an_override() {
+    let f = git_fixture();
+    let id = create_task(&f.app, None, "Write the guide").await;
+    let t = send(
+        &f.app,
+        req(
+            "POST",
+            "/api/tasks/next",
+            None,
+            Some(json!({"worker": "w1"})),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(t["task"]["id"], id);
+    let ev = send(
+        &f.app,
+        req("GET", &format!("/api/tasks/{id}/evidence"), None, None),
+    )
+    .await;
+    assert_eq!(ev.json(), json!([]));
+    send(&f.app, req("GET", "/api/tasks/T-999/evidence", None, None))
+        .await
+        .problem(404, "unknown-task");
+
+    // Verification runs in the background; its evidence appears when it ends.
+    let r = send(
+        &f.app,
+        req("POST", &format!("/api/tasks/{id}/verify"), None, None),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    assert_eq!(r.json()["command"], "true");
+    assert_eq!(r.json()["command_source"], "config");
+    assert_eq!(r.json()["evidence"], format!("/api/tasks/{id}/evidence"));
+    let v = wait_for_evidence(&f.app, id, "verify").await;
+    assert_eq!(v["passed"], true);
+    assert_eq!(v["data"]["exit_code"], 0);
+
+    let s = send(
+        &f.app,
+        req(
+            "POST",
+            &format!("/api/tasks/{id}/submit"),
+            None,
+            Some(json!({"worker": "w1", "note": "written"})),
+        ),
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+
+    // Without simplification evidence the gate refuses, says why, and changes nothing.
+    let approve = |extra: Value| {
+        let mut body = json!({"verdict": "approve", "note": "reads well"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        req("POST", &format!("/api/tasks/{id}/review"), None, Some(body))
+    };
+    let refused = send(&f.app, approve(json!({}))).await;
+    let p = refused.problem(409, "gate-failed");
+    let conditions = p["conditions"].as_array().unwrap();
+    let by_name = |n: &str| conditions.iter().find(|c| c["name"] == n).unwrap().clone();
+    assert_eq!(by_name("verification")["ok"], true, "{p}");
+    assert_eq!(by_name("simplification")["ok"], false, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("simplification"));
+    let still = send(&f.app, req("GET", &format!("/api/tasks/{id}"), None, None))
+        .await
+        .json();
+    assert_eq!(still["status"], "reviewing");
+
+    let simp = send(
+        &f.app,
+        req(
+            "POST",
+            &format!("/api/tasks/{id}/simplify"),
+            None,
+            Some(json!({})),
+        ),
+    )
+    .await;
+    assert_eq!(simp.status, StatusCode::CREATED, "{}", simp.body);
+    assert_eq!(simp.json()["kind"], "simplify");
+    send(
+        &f.app,
+        req(
+            "POST",
+            &format!("/api/tasks/{id}/simplify"),
+            None,
+            Some(json!({"base": "no-such-rev"})),
+        ),
+    )
+    .await
+    .problem(422, "invalid");
+
+    // What still fails (the task traces to nothing) passes only with an override.
+    let refused = send(&f.app, approve(json!({}))).await;
+    let p = refused.problem(409, "gate-failed");
+    let failed: Vec<&str> = p["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !failed.contains(&"simplification") && !failed.is_empty(),
+        "{p}"
+    );
+    let ok = send(
+        &f.app,
+        approve(json!({"override": "a guide has no requirement to trace to"})),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let done = ok.json();
+    assert_eq!(done["approved"], true);
+    assert_eq!(done["task"]["status"], "completed");
+    assert!(done["override"]["decision"].is_string(), "{done}");
+    let ledger = send(&f.app, req("GET", "/api/ledger", None, None))
+        .await
+        .json();
+    let kinds: Vec<&str> = ledger["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"override") && kinds.contains(&"review"),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_gather_evidence_only_for_their_own_task() {
+    let f = git_fixture();
+    let store = f.state.store();
+    let admin = mesh_server::issue(&store, "boss", Role::Admin)
+        .unwrap()
+        .token;
+    let reader = mesh_server::issue(&store, "viewer", Role::Reader)
+        .unwrap()
+        .token;
+    let alice = mesh_server::issue(&store, "alice", Role::Worker)
+        .unwrap()
+        .token;
+    let bob = mesh_server::issue(&store, "bob", Role::Worker)
+        .unwrap()
+        .token;
+    f.state.reload_tokens().unwrap();
+    let id = create_task(&f.app, Some(&admin), "Alice's task").await;
+    send(&f.app, req("POST", "/api/tasks/next", Some(&alice), None)).await;
+    let verify = format!("/api/tasks/{id}/verify");
+    let simplify = format!("/api/tasks/{id}/simplify");
+    send(&f.app, req("POST", &verify, Some(&reader), None))
+        .await
+        .problem(403, "forbidden");
+    send(&f.app, req("POST", &verify, Some(&bob), None))
+        .await
+        .problem(403, "not-your-claim");
+    send(&f.app, req("POST", &simplify, Some(&bob), None))
+        .await
+        .problem(403, "not-your-claim");
+    send(
+        &f.app,
+        req(
+            "POST",
+            &format!("/api/tasks/{id}/review"),
+            Some(&alice),
+            Some(json!({"verdict": "approve"})),
+        ),
+    )
+    .await
+    .problem(403, "forbidden");
+    let r = send(&f.app, req("POST", &verify, Some(&alice), None)).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let r = send(&f.app, req("POST", &simplify, Some(&alice), None)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["actor"], "alice");
+    for _ in 0..200 {
+        let list = send(
+            &f.app,
+            req(
+                "GET",
+                &format!("/api/tasks/{id}/evidence"),
+                Some(&reader),
+                None,
+            ),
+        )
+        .await
+        .json();
+        if list
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "verify")
+        {
+            let v = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["kind"] == "verify")
+                .unwrap();
+            assert_eq!(v["actor"], "alice");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("alice's verification left no evidence");
 }
