@@ -7,16 +7,26 @@
 # scheduled time. The server is a release build on a SQLite store seeded with tasks.
 #
 #   bench/serve-load.sh [SECONDS]      # each phase runs SECONDS (default 10)
+#   MESH_BIN=/tmp/mesh LOAD_BIN=/tmp/load bench/serve-load.sh   # given binaries, no build
+#
+# The header records the commit and the load average before and after: the machine is shared,
+# so read the figures together with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 clients=64
 
-echo "building (release)…" >&2
-cargo build --quiet --release --locked -p mesh
-cargo build --quiet --release --locked -p mesh-server --example load
-mesh=target/release/mesh
-load=target/release/examples/load
+if [ -n "${MESH_BIN:-}" ] && [ -n "${LOAD_BIN:-}" ]; then
+    mesh=$MESH_BIN
+    load=$LOAD_BIN
+else
+    echo "building (release)…" >&2
+    cargo build --quiet --release --locked -p mesh
+    cargo build --quiet --release --locked -p mesh-server --example load
+    mesh=target/release/mesh
+    load=target/release/examples/load
+fi
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 work=$(mktemp -d)
 pid=""
@@ -38,8 +48,10 @@ url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/out")
 [ -n "$url" ] || { cat "$work/err" >&2; exit 1; }
 
 echo "# mesh serve load, $clients clients, ${secs}s per phase, $(nproc) cores, SQLite store"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), mesh $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo '+dirty'), load average $(loadavg) before"
 "$load" read "$url" "$clients" 5000 "$secs"
 "$load" read "$url" "$clients" 0 "$secs"
 "$load" claim "$url" "$clients" 1000 "$secs"
 "$load" claim "$url" "$clients" 0 "$secs"
+echo "# load average $(loadavg) after"
 echo "# targets: reads p99 < 5 ms at 5000 req/s; claim+heartbeat p99 < 20 ms at 1000 req/s"
