@@ -125,9 +125,10 @@ pub fn ask(
         worker,
     )?;
     let entry_text = format!(
-        "- [ ] OPEN QUESTION: {question} ({}, asked by {}; answer in {}, {}) → DECISION_LOG",
+        "- [ ] OPEN QUESTION: {} ({}, asked by {}; answer in {}, {}) → DECISION_LOG",
+        inert(&question),
         display_id(id),
-        one_line(worker),
+        inert(&one_line(worker)),
         display_id(clarification.id),
         crate::decide::today_utc()
     );
@@ -177,23 +178,22 @@ fn clean_question(q: &str) -> Result<String, ClarifyError> {
     Ok(q)
 }
 
-/// Text as one Markdown-inert line: whitespace collapsed, control characters dropped, and
-/// `<` written as `&lt;` so no HTML comment or tag can swallow the lines after it.
+/// Text as one line: whitespace runs collapsed to one space, control characters dropped.
 fn one_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        for c in word.chars().filter(|c| !c.is_control()) {
-            if c == '<' {
-                out.push_str("&lt;");
-            } else {
-                out.push(c);
-            }
-        }
+        out.extend(word.chars().filter(|c| !c.is_control()));
     }
     out
+}
+
+/// A line made inert for Markdown: `<` written as `&lt;`, so no HTML comment or tag in a
+/// question can swallow the lines after it in INBOX.md.
+fn inert(s: &str) -> String {
+    s.replace('<', "&lt;")
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -426,8 +426,9 @@ mod tests {
     fn questions_are_one_inert_line() {
         assert_eq!(
             clean_question("  Which\n\tcurrency?  <!-- x -->\u{7}").unwrap(),
-            "Which currency? &lt;!-- x -->"
+            "Which currency? <!-- x -->"
         );
+        assert_eq!(inert("a <!-- b"), "a &lt;!-- b");
         assert!(matches!(
             clean_question(" \n "),
             Err(ClarifyError::Question(_))
