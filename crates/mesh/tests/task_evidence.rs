@@ -199,6 +199,18 @@ fn verify_records_the_tree_it_ran_on_and_leaves_the_index_alone() {
     let all = shown["task"]["evidence"].as_array().unwrap();
     assert_eq!(all.len(), 4);
     assert_eq!(all[0]["tree"], head_tree.as_str());
+    let o = p.mesh(&["task", "show", "1"]);
+    let text = out(&o);
+    let listed = text.split("evidence:\n").nth(1).unwrap_or("");
+    assert_eq!(listed.lines().count(), 4, "{text}");
+    assert!(
+        listed.contains("tester       verify   ✓ passed: cargo: 5 passed, 0 failed, 1 ignored"),
+        "{text}"
+    );
+    assert!(
+        listed.contains(&format!("(tree {})", &head_tree[..12])),
+        "{text}"
+    );
 
     // Human output: the summary line and where the command came from.
     let o = p.mesh(&["task", "verify", "T-1"]);

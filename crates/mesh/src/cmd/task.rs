@@ -834,5 +834,9 @@ fn human_detail(d: &TaskDetail) -> String {
             e.at, e.actor, from, e.to, e.reason
         ));
     }
+    if !d.evidence.is_empty() {
+        out.push_str("evidence:\n");
+        out.push_str(&evidence::human_list(&d.evidence));
+    }
     out
 }

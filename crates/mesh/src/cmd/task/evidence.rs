@@ -246,3 +246,24 @@ fn human_simplify(ev: &Evidence) -> String {
     }
     out
 }
+
+/// The evidence lines of `mesh task show`: when, who, kind, ✓/✗, summary, tree.
+pub fn human_list(all: &[Evidence]) -> String {
+    all.iter()
+        .map(|e| {
+            let tree = e
+                .tree
+                .as_deref()
+                .map(|t| format!("  (tree {})", t.get(..12).unwrap_or(t)))
+                .unwrap_or_default();
+            format!(
+                "  {}  {:<12} {:<8} {} {}{tree}\n",
+                e.at,
+                e.actor,
+                e.kind.as_str(),
+                if e.passed { "✓" } else { "✗" },
+                e.summary
+            )
+        })
+        .collect()
+}
