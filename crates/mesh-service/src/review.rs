@@ -1587,6 +1587,33 @@ mod tests {
         assert_eq!(tick_text("é [ ] x", 1), Err(NotTickable::NotChecklist));
     }
 
+    proptest::proptest! {
+        /// Ticking never panics, and when it succeeds exactly one byte changed: ` ` → `x`
+        /// inside a box, on the asked line.
+        #[test]
+        fn tick_is_one_byte_or_nothing(
+            text in "(( |\t)?[-*+x]( ?\\[[ xX]\\])?[ a-zé\\[\\]\r]{0,6}\n?){0,5}",
+            line in 0u32..7,
+        ) {
+            if let Ok(new) = tick_text(&text, line) {
+                proptest::prop_assert_eq!(new.len(), text.len());
+                let diff: Vec<usize> = text
+                    .bytes()
+                    .zip(new.bytes())
+                    .enumerate()
+                    .filter(|(_, (a, b))| a != b)
+                    .map(|(i, _)| i)
+                    .collect();
+                proptest::prop_assert_eq!(diff.len(), 1);
+                let at = diff[0];
+                proptest::prop_assert_eq!(&text[at - 1..=at + 1], "[ ]");
+                proptest::prop_assert_eq!(&new[at - 1..=at + 1], "[x]");
+                proptest::prop_assert_eq!(text[..at].matches('\n').count() as u32 + 1, line);
+            }
+            let _ = find_checklist(&text, "x", line);
+        }
+    }
+
     #[test]
     fn rejections_count_since_the_last_unblock() {
         let e = |from: Option<Status>, to: Status, reason: &str| mesh_store::TaskEvent {
