@@ -45,10 +45,15 @@ pub struct Counts {
 
 impl Counts {
     fn add(&mut self, other: Counts) {
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.ignored += other.ignored;
+        bump(&mut self.passed, other.passed);
+        bump(&mut self.failed, other.failed);
+        bump(&mut self.ignored, other.ignored);
     }
+}
+
+/// Add without overflowing: a runner's figures are text, and text can say anything.
+fn bump(slot: &mut u64, n: u64) {
+    *slot = slot.saturating_add(n);
 }
 
 /// The runner a shell command runs, judged from its words.
@@ -119,28 +124,27 @@ pub fn strip_ansi(text: &str) -> String {
         match chars.peek() {
             Some('[') => {
                 chars.next();
-                // CSI: parameters and intermediates, then one final byte in @..~.
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
+                // CSI: parameter and intermediate bytes, then one final byte in @..~; anything
+                // else (a line break) ends a broken sequence and is kept.
+                while chars.next_if(|c| (' '..='?').contains(c)).is_some() {}
+                chars.next_if(|c| ('@'..='~').contains(c));
             }
             Some(']') => {
                 chars.next();
-                // OSC: up to BEL or ESC \.
-                while let Some(c) = chars.next() {
+                // OSC: up to BEL or ESC \ (or the end of the line, when broken).
+                while let Some(c) = chars.next_if(|c| *c != '\n') {
                     if c == '\u{7}' {
                         break;
                     }
                     if c == '\u{1b}' {
-                        chars.next();
+                        chars.next_if(|c| *c == '\\');
                         break;
                     }
                 }
             }
+            // A two-character escape; a line break after a lone ESC is kept.
             Some(_) => {
-                chars.next();
+                chars.next_if(|c| *c != '\n');
             }
             None => {}
         }
@@ -222,9 +226,11 @@ pub fn parse_nextest(text: &str) -> Option<Counts> {
             };
             seen = true;
             match word {
-                "passed" => counts.passed += n,
-                "skipped" => counts.ignored += n,
-                w if w.starts_with("fail") || w == "timed" || w == "exec" => counts.failed += n,
+                "passed" => bump(&mut counts.passed, n),
+                "skipped" => bump(&mut counts.ignored, n),
+                w if w.starts_with("fail") || w == "timed" || w == "exec" => {
+                    bump(&mut counts.failed, n)
+                }
                 _ => {}
             }
         }
@@ -255,9 +261,9 @@ pub fn parse_pytest(text: &str) -> Option<Counts> {
                 return None;
             }
             match word {
-                "passed" | "xpassed" => counts.passed += n,
-                "failed" | "error" | "errors" => counts.failed += n,
-                "skipped" | "xfailed" | "deselected" => counts.ignored += n,
+                "passed" | "xpassed" => bump(&mut counts.passed, n),
+                "failed" | "error" | "errors" => bump(&mut counts.failed, n),
+                "skipped" | "xfailed" | "deselected" => bump(&mut counts.ignored, n),
                 "warning" | "warnings" | "rerun" | "reruns" => {}
                 _ => return None,
             }
@@ -285,9 +291,9 @@ pub fn parse_jest_vitest(text: &str) -> Option<Counts> {
         for part in figures.split(sep) {
             let (n, word) = number_word(part)?;
             match word {
-                "passed" => counts.passed += n,
-                "failed" => counts.failed += n,
-                "skipped" | "todo" | "pending" => counts.ignored += n,
+                "passed" => bump(&mut counts.passed, n),
+                "failed" => bump(&mut counts.failed, n),
+                "skipped" | "todo" | "pending" => bump(&mut counts.ignored, n),
                 "total" => {}
                 _ => return None,
             }
@@ -592,5 +598,40 @@ FAIL
         assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[32mok\u{1b}[0m"), "ok");
         assert_eq!(strip_ansi("a\u{1b}]8;;http://x\u{7}b"), "ab");
         assert_eq!(strip_ansi("trailing\u{1b}"), "trailing");
+        assert_eq!(strip_ansi("broken\u{1b}[\nnext"), "broken\nnext");
+        assert_eq!(strip_ansi("\u{1b}[38;5;10mgreen"), "green");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any output, however odd, parses without a panic, and colours never change counts.
+        #[test]
+        fn any_output_parses(lines in proptest::collection::vec(
+            prop_oneof![
+                ".{0,40}",
+                "test result: (ok|FAILED)\\. [0-9]{1,3} passed; [0-9]{1,3} failed; [0-9]{1,3} ignored",
+                " *Summary \\[ *[0-9.]+s\\] [0-9]+ tests? run: [0-9]+ passed(, [0-9]+ (failed|skipped|timed out))*",
+                "=* ?([0-9]+ (passed|failed|error|skipped), )*[0-9]+ passed in [0-9.]+s ?=*",
+                " *Tests:? +[0-9]+ (passed|failed)(, [0-9]+ total)?",
+                " *--- (PASS|FAIL|SKIP): [A-Za-z]+ \\(0.00s\\)",
+                "\u{1b}\\[[0-9;]{0,6}[A-Za-z@~]?",
+            ],
+            0..12,
+        )) {
+            let text = lines.join("\n");
+            let plain = parse_counts(&text);
+            let coloured: String = lines
+                .iter()
+                .map(|l| format!("\u{1b}[32m{l}\u{1b}[0m\n"))
+                .collect();
+            prop_assert_eq!(parse_counts(&coloured), plain);
+            let _ = command_for_testing(&text);
+            let _ = runner_of_command(&text);
+        }
     }
 }

@@ -297,3 +297,47 @@ log::info!(\"grand total {grand}\");
         assert!(window_hashes(&n[..2], 3).is_empty());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any files and added lines: no panic; every block is long enough, inside its file,
+        /// made of added lines, and its copy says the same.
+        #[test]
+        fn blocks_are_sound(
+            texts in proptest::collection::vec(
+                proptest::collection::vec(prop_oneof!["[ab]{1,2}", " *x = [12];", "", "}"], 0..40),
+                1..4,
+            ),
+            added in proptest::collection::vec(proptest::collection::btree_set(1u32..45, 0..40), 4),
+        ) {
+            let joined: Vec<String> = texts.iter().map(|t| t.join("\n")).collect();
+            let paths: Vec<String> = (0..joined.len()).map(|i| format!("f{i}")).collect();
+            let files: Vec<SourceFile<'_>> = joined
+                .iter()
+                .zip(&paths)
+                .zip(&added)
+                .map(|((text, path), added)| SourceFile { path, text, added: added.clone() })
+                .collect();
+            for b in find(&files, MIN_BLOCK_LINES) {
+                prop_assert!(b.lines as usize >= MIN_BLOCK_LINES);
+                let f = files.iter().find(|f| f.path == b.file).unwrap();
+                let o = files.iter().find(|f| f.path == b.also_in).unwrap();
+                let norm = |text: &str, from: u32| -> Vec<String> {
+                    text.lines()
+                        .skip(from as usize - 1)
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .take(MIN_BLOCK_LINES)
+                        .map(str::to_string)
+                        .collect()
+                };
+                prop_assert!(f.added.contains(&b.line));
+                prop_assert_eq!(norm(f.text, b.line), norm(o.text, b.also_line));
+            }
+        }
+    }
+}
