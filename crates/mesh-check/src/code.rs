@@ -223,14 +223,49 @@ pub fn scan_roots(roots: &[Root], config: &Config) -> CodeScans {
     }
     let base = roots.iter().find_map(base_of);
     let all_dirs: Vec<PathBuf> = folders.iter().map(|f| f.dir.clone()).collect();
+    let nested = nested_folders(&all_dirs);
     scans.folders = folders
         .into_par_iter()
-        .map(|folder| {
-            let facts = scan_folder(&folder, config, base.as_deref(), &all_dirs);
+        .zip(nested)
+        .map(|(folder, nested)| {
+            let nested: Vec<&Path> = nested.iter().map(|&j| all_dirs[j].as_path()).collect();
+            let facts = scan_nested(&folder, config, base.as_deref(), &nested);
             (folder, facts)
         })
         .collect();
     scans
+}
+
+/// For each of `dirs`, the indices (ascending) of the other dirs that lie strictly inside it.
+///
+/// The dirs are normalised once and sorted by components: the dirs inside a dir then follow it
+/// as one run, so this costs O(n log n) plus the output, where testing every pair cost
+/// n² `inside` calls (2,000 roots: a quarter of `mesh check`'s CPU).
+fn nested_folders(dirs: &[PathBuf]) -> Vec<Vec<usize>> {
+    let norm: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| {
+            d.components()
+                .filter(|c| !matches!(c, Component::CurDir))
+                .collect()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..dirs.len()).collect();
+    order.sort_by(|&a, &b| norm[a].cmp(&norm[b]));
+    let mut out = vec![Vec::new(); dirs.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        let outer = &norm[i];
+        for &j in &order[pos + 1..] {
+            if !norm[j].starts_with(outer) {
+                break;
+            }
+            if norm[j] != *outer {
+                out[i].push(j);
+            }
+        }
+        out[i].sort_unstable();
+    }
+    out
 }
 
 /// Scan one code folder: `[code] exclude`, other code folders inside it left out, the
@@ -241,10 +276,21 @@ pub fn scan_folder(
     base: Option<&Path>,
     other_folders: &[PathBuf],
 ) -> RepoFacts {
-    let nested: Vec<&PathBuf> = other_folders
+    let nested: Vec<&Path> = other_folders
         .iter()
         .filter(|g| inside(g, &folder.dir).is_some())
+        .map(PathBuf::as_path)
         .collect();
+    scan_nested(folder, config, base, &nested)
+}
+
+/// [`scan_folder`] with the code folders inside `folder` already known.
+fn scan_nested(
+    folder: &CodeFolder,
+    config: &Config,
+    base: Option<&Path>,
+    nested: &[&Path],
+) -> RepoFacts {
     let mut exclude = config.code.exclude.clone();
     exclude.extend(
         nested
@@ -573,5 +619,30 @@ mod tests {
         );
         assert_eq!(inside(Path::new("/p"), Path::new("/p")), None);
         assert_eq!(inside(Path::new("/q/a"), Path::new("/p")), None);
+    }
+
+    #[test]
+    fn nested_folders_match_testing_every_pair() {
+        let dirs: Vec<PathBuf> = [
+            "/m/b", "/m", "/m/a/x", "/m/./a", "/m/a", "/m/ab", "/m/a/x/y", "/n", ".", "./svc",
+            "svc/k", "/m/a/",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let pairwise: Vec<Vec<usize>> = dirs
+            .iter()
+            .map(|d| {
+                (0..dirs.len())
+                    .filter(|&j| inside(&dirs[j], d).is_some())
+                    .collect()
+            })
+            .collect();
+        let fast = nested_folders(&dirs);
+        assert_eq!(fast, pairwise);
+        // `/m` holds everything under it, `/m/a` (three spellings) holds only its own subtree.
+        assert_eq!(fast[1], vec![0, 2, 3, 4, 5, 6, 11]);
+        assert_eq!(fast[4], vec![2, 6]);
+        assert_eq!(fast[9], vec![10]);
     }
 }
