@@ -58,6 +58,9 @@ pub struct Context<'a> {
     /// was not read. Set with [`Context::with_code`].
     pub code: Option<&'a mesh_deps::RepoFacts>,
     markers: OnceLock<Vec<(DocKind, Vec<Occurrence>)>>,
+    /// What hydration would write now, shared by the four HYD rules (see
+    /// [`crate::rules::hydration::of`]).
+    pub(crate) hydration: OnceLock<Option<crate::rules::hydration::Hydration<'a>>>,
 }
 
 impl<'a> Context<'a> {
@@ -80,6 +83,7 @@ impl<'a> Context<'a> {
             trace: None,
             code: None,
             markers: OnceLock::new(),
+            hydration: OnceLock::new(),
         }
     }
 

@@ -14,8 +14,13 @@ pub struct Hydration<'a> {
     pub generated: Generated,
 }
 
-/// `None` when there is no ACTIVE_SPEC.md, or nothing to hydrate it from.
-pub fn of<'a>(ctx: &Context<'a>) -> Option<Hydration<'a>> {
+/// `None` when there is no ACTIVE_SPEC.md, or nothing to hydrate it from. Computed once per
+/// root and kept in the context: each of the four HYD rules used to scan and generate again.
+pub fn of<'c, 'a>(ctx: &'c Context<'a>) -> Option<&'c Hydration<'a>> {
+    ctx.hydration.get_or_init(|| compute(ctx)).as_ref()
+}
+
+fn compute<'a>(ctx: &Context<'a>) -> Option<Hydration<'a>> {
     let doc = ctx.docs.get(DocKind::ActiveSpec)?;
     if ![DocKind::Prd, DocKind::Spec, DocKind::DecisionLog]
         .iter()

@@ -48,7 +48,7 @@ mod hyd001_hydrated_part_stale;
 mod hyd002_hand_edit_in_hydrated_part;
 mod hyd003_active_spec_contradicts_spec;
 mod hyd004_broken_hydrate_marker;
-mod hydration;
+pub(crate) mod hydration;
 mod markers;
 mod sec001_threat_without_mitigation;
 mod stk001_contract_stack_not_in_code;
