@@ -83,17 +83,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let history = history(&args, &project)?;
     let changed = history.as_ref().is_some_and(|h| h.has_changes());
-    let reports = engine::check_roots_with_history(
+    let want_sources = args.format == Format::Human;
+    // Keep only what the output needs from each root (its diagnostics, its file count and, for
+    // human output, the texts its findings quote): the parsed documents are dropped on the
+    // worker thread as soon as the root is checked, so memory follows the number of threads,
+    // not the number of roots.
+    let reports = engine::check_roots_map_with_history(
         project.roots.clone(),
         &project.config,
         &selection,
         history.as_ref(),
+        |mut r| {
+            let no_docs = r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty();
+            let sources: Vec<(String, String)> = if want_sources && !r.diagnostics.is_empty() {
+                r.loaded
+                    .docs
+                    .docs
+                    .iter_mut()
+                    .map(|d| (std::mem::take(&mut d.path), std::mem::take(&mut d.text)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Kept {
+                display: r.root.display,
+                files: r.loaded.files,
+                no_docs,
+                diagnostics: r.diagnostics,
+                sources,
+            }
+        },
     );
-    if !changed
-        && reports
-            .iter()
-            .all(|r| r.loaded.docs.docs.is_empty() && r.loaded.unreadable.is_empty())
-    {
+    if !changed && reports.iter().all(|r| r.no_docs) {
         let looked: Vec<&str> = project.roots.iter().map(|r| r.display.as_str()).collect();
         anyhow::bail!(
             "no documents found (looked in {}); run `mesh init` to scaffold them, or pass the project directory",
@@ -107,22 +128,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut files = 0;
     let mut sources: HashMap<String, String> = HashMap::new();
-    let want_sources = args.format == Format::Human;
     let mut roots = Vec::new();
     for r in reports {
-        if r.loaded.docs.docs.is_empty()
-            && r.loaded.unreadable.is_empty()
-            && r.diagnostics.is_empty()
-        {
+        if r.no_docs && r.diagnostics.is_empty() {
             continue;
         }
-        roots.push(r.root.display.clone());
-        files += r.loaded.files;
-        if want_sources && !r.diagnostics.is_empty() {
-            for d in r.loaded.docs.docs {
-                sources.insert(d.path, d.text);
-            }
-        }
+        roots.push(r.display);
+        files += r.files;
+        sources.extend(r.sources);
         diags.extend(r.diagnostics);
     }
     let errors = diags
@@ -159,6 +172,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What `mesh check` keeps of one root's report.
+struct Kept {
+    display: String,
+    files: usize,
+    /// No document was found (none read, none unreadable).
+    no_docs: bool,
+    diagnostics: Vec<Diagnostic>,
+    /// `(path, text)` of the root's documents, for the human output's source lines.
+    sources: Vec<(String, String)>,
 }
 
 /// The git facts for the history rules: a range with `--base`, else the staged changes. Outside
