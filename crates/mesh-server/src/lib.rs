@@ -107,6 +107,11 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
             source,
         })?;
     let local = listener.local_addr()?;
+    // Compute the status once before the first request: on a large store it takes tens of
+    // milliseconds, which the first readers would otherwise all wait for.
+    if let Err(p) = state.status().await {
+        tracing::warn!(problem = %p, "the status could not be computed at start");
+    }
     let app = app(state.clone(), opts.limits, loopback);
     tokio::spawn(state.clone().watch(opts.poll));
     tracing::info!(

@@ -1502,3 +1502,45 @@ async fn workers_gather_evidence_only_for_their_own_task() {
     }
     panic!("alice's verification left no evidence");
 }
+
+#[tokio::test]
+async fn a_cached_status_follows_a_document_edited_on_disk() {
+    let f = fixture();
+    tokio::spawn(f.state.clone().watch(Duration::from_millis(20)));
+    let mut rx = f.state.subscribe();
+    let doc = |v: &Value, kind: &str| {
+        v["roots"][0]["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == kind)
+            .unwrap()
+            .clone()
+    };
+    let before = send(&f.app, req("GET", "/api/status", None, None))
+        .await
+        .json();
+    assert_eq!(doc(&before, "PRD")["exists"], false, "{before}");
+    // Served from the cache while nothing changes.
+    let again = send(&f.app, req("GET", "/api/status", None, None)).await;
+    assert_eq!(again.json(), before);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+
+    // Someone writes PRD.md outside the server: the watcher invalidates the cached status.
+    let dir = f.state.project_dir().to_path_buf();
+    std::fs::write(
+        dir.join("docs/PRD.md"),
+        "# PRD: shop\n\n## One-liner\nA shop that sells books.\n",
+    )
+    .unwrap();
+    let change = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(change, mesh_server::state::Change::Documents);
+    let after = send(&f.app, req("GET", "/api/status", None, None))
+        .await
+        .json();
+    assert_eq!(doc(&after, "PRD")["exists"], true, "{after}");
+    f.state.shutdown_token().cancel();
+}
