@@ -392,21 +392,14 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
     let mut superseded_by = None;
     let mut reverted_by = None;
     for c in cells {
-        // A cell without an `r` names no link (every link word has one): skip the searches.
-        if !c.text.bytes().any(|b| b == b'r' || b == b'R') {
-            continue;
-        }
-        collect_links(&c.text, "supersedes", &mut supersedes);
-        collect_links(&c.text, "replaces", &mut supersedes);
-        collect_links(&c.text, "reverts", &mut reverts);
-        let mut by = Vec::new();
-        collect_links(&c.text, "superseded by", &mut by);
-        if let Some(b) = by.into_iter().next() {
+        let [sup, rep, rev, sup_by, rev_by] = cell_links(&c.text);
+        supersedes.extend(sup);
+        supersedes.extend(rep);
+        reverts.extend(rev);
+        if let Some(b) = sup_by.into_iter().next() {
             superseded_by = Some(b);
         }
-        let mut by = Vec::new();
-        collect_links(&c.text, "reverted by", &mut by);
-        if let Some(b) = by.into_iter().next() {
+        if let Some(b) = rev_by.into_iter().next() {
             reverted_by = Some(b);
         }
     }
@@ -452,42 +445,60 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
     }
 }
 
-/// Find `<word> <ID>` (ASCII case-insensitive), e.g. `Supersedes 003`, `superseded by
-/// SAMPLE-ARCH`. `word` is lower-case ASCII. The text is searched in place (no lower-cased copy),
-/// so the ID is always read right after the word, whatever other characters the cell holds.
-fn collect_links(text: &str, word: &str, out: &mut Vec<String>) {
-    let mut from = 0;
-    while let Some(p) = find_ascii_ci(text.as_bytes(), word.as_bytes(), from) {
-        let at = p + word.len();
-        // The match is ASCII, so `at` is a char boundary.
-        let rest = text.get(at..).unwrap_or("");
-        let rest = rest.trim_start_matches([' ', ':', '#']);
-        let len = rest
-            .bytes()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
-            .count();
-        let id = rest[..len].trim_end_matches(['-', '_']);
-        if !id.is_empty()
-            && id
-                .bytes()
-                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-        {
-            out.push(id.to_string());
-        }
-        from = at;
-    }
-}
+/// The link words, lower-case ASCII, in the order [`cell_links`] returns their IDs.
+const LINK_WORDS: [&str; 5] = [
+    "supersedes",
+    "replaces",
+    "reverts",
+    "superseded by",
+    "reverted by",
+];
 
-/// The first position at or after `from` where `needle` (lower-case ASCII) occurs in `hay`,
-/// ignoring ASCII case.
-fn find_ascii_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    let (&first, tail) = needle.split_first()?;
-    let upper = first.to_ascii_uppercase();
-    let last = hay.len().checked_sub(needle.len())?;
-    (from..=last).find(|&i| {
-        (hay[i] == first || hay[i] == upper)
-            && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(tail)
-    })
+/// Every `<word> <ID>` in a cell (ASCII case-insensitive), e.g. `Supersedes 003`, `superseded
+/// by SAMPLE-ARCH`, for each of [`LINK_WORDS`] in order, each list in text order.
+///
+/// One pass over the cell finds all five words, in the text itself: there is no lower-cased
+/// copy whose byte offsets could differ from the text's. After a match, the same word is looked
+/// for again only past its end.
+fn cell_links(text: &str) -> [Vec<String>; 5] {
+    let bytes = text.as_bytes();
+    let mut found: [Vec<String>; 5] = Default::default();
+    let mut next = [0usize; 5];
+    for (i, &b) in bytes.iter().enumerate() {
+        let c = b.to_ascii_lowercase();
+        if c != b's' && c != b'r' {
+            continue;
+        }
+        for (w, word) in LINK_WORDS.iter().enumerate() {
+            let word = word.as_bytes();
+            if word[0] != c
+                || i < next[w]
+                || !bytes
+                    .get(i..i + word.len())
+                    .is_some_and(|s| s.eq_ignore_ascii_case(word))
+            {
+                continue;
+            }
+            let at = i + word.len();
+            next[w] = at;
+            // The match is ASCII, so `at` is a char boundary.
+            let rest = text.get(at..).unwrap_or("");
+            let rest = rest.trim_start_matches([' ', ':', '#']);
+            let len = rest
+                .bytes()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
+                .count();
+            let id = rest[..len].trim_end_matches(['-', '_']);
+            if !id.is_empty()
+                && id
+                    .bytes()
+                    .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            {
+                found[w].push(id.to_string());
+            }
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -519,21 +530,22 @@ mod tests {
 
     #[test]
     fn links_are_read_in_any_case_after_any_text() {
-        let mut out = Vec::new();
         // `İ` lower-cases to three bytes from two: the ID must still be read after the word.
-        collect_links(
-            "İİİİ Supersedes 003, SUPERSEDES: #D-7_",
-            "supersedes",
-            &mut out,
+        let [sup, ..] = cell_links("İİİİ Supersedes 003, SUPERSEDES: #D-7_");
+        assert_eq!(sup, vec!["003", "D-7"]);
+        let [sup, _, _, by, _] = cell_links("superseded by lowercase, supersedes");
+        assert!(sup.is_empty() && by.is_empty(), "{sup:?} {by:?}");
+        let [sup, rep, rev, by, rby] =
+            cell_links("Reverted by R-2; replaces 7, supersedesupersedes X1 reverts 04");
+        assert_eq!(
+            sup,
+            Vec::<String>::new(),
+            "the second word overlaps the first"
         );
-        assert_eq!(out, vec!["003", "D-7"]);
-        let mut out = Vec::new();
-        collect_links(
-            "superseded by lowercase, supersedes",
-            "supersedes",
-            &mut out,
-        );
-        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(rep, vec!["7"]);
+        assert_eq!(rev, vec!["04"]);
+        assert!(by.is_empty());
+        assert_eq!(rby, vec!["R-2"]);
         let row = "## Records\n| ID | Decision | Status |\n|---|---|---|\n| 004 | Ünïcödé first. Reverts 002; replaces 001 | 🔄 Superseded By 009 |\n";
         let log = DecisionLog::from_document(&Document::parse(DocKind::DecisionLog, "x", row));
         let r = &log.rows[0];
