@@ -151,14 +151,19 @@ pub fn run_rules_with_history(
 /// Run the selected rules over a prepared context: mesh.toml severities applied, root named.
 pub fn run_context(ctx: &Context<'_>, selection: &Selection) -> Vec<Diagnostic> {
     let config = ctx.config;
+    // The rules are independent: they run on the rayon pool (a single large root, as in the
+    // pre-commit hook, then uses both cores), and their findings are joined in registry order.
+    let found: Vec<Vec<Diagnostic>> = rules::all()
+        .into_par_iter()
+        .filter(|rule| selection.allows(config, rule.meta().code))
+        .map(|rule| {
+            let mut found = Vec::new();
+            rule.check(ctx, &mut found);
+            found
+        })
+        .collect();
     let mut out = Vec::new();
-    for rule in rules::all() {
-        let meta = rule.meta();
-        if !selection.allows(config, meta.code) {
-            continue;
-        }
-        let mut found = Vec::new();
-        rule.check(ctx, &mut found);
+    for found in found {
         for mut d in found {
             let Some(sev) = config.severity_for(d.code, d.severity) else {
                 continue;
