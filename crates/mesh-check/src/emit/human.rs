@@ -320,7 +320,7 @@ struct Excerpt {
 
 impl Excerpt {
     fn new(line: &str, loc: &Location) -> Self {
-        let cells: Vec<(String, usize)> = line.chars().map(display_cell).collect();
+        let cells: Vec<(char, usize)> = line.chars().map(display_cell).collect();
         let len = cells.len();
         let start = usize::try_from(loc.column.saturating_sub(1))
             .unwrap_or(usize::MAX)
@@ -367,8 +367,12 @@ impl Excerpt {
             text.push_str("...");
             caret_offset += 3;
         }
-        for cell in &cells[from..to] {
-            text.push_str(&cell.0);
+        for &(c, width) in &cells[from..to] {
+            if c == '\t' {
+                text.extend(std::iter::repeat_n(' ', width));
+            } else {
+                text.push(c);
+            }
         }
         if to < len {
             text.push_str("...");
@@ -386,13 +390,16 @@ impl Excerpt {
 }
 
 /// How one character is shown and how many columns it takes.
-fn display_cell(c: char) -> (String, usize) {
+/// How a character is shown and how many columns it takes: a tab stays `\t` and is written as
+/// that many spaces; control characters become `U+FFFD`. (No `String` per character: an
+/// excerpt is built for every finding.)
+fn display_cell(c: char) -> (char, usize) {
     if c == '\t' {
-        (" ".repeat(TAB_WIDTH), TAB_WIDTH)
+        ('\t', TAB_WIDTH)
     } else if c.is_control() {
-        ('\u{FFFD}'.to_string(), 1)
+        ('\u{FFFD}', 1)
     } else {
-        (c.to_string(), c.width().unwrap_or(0))
+        (c, c.width().unwrap_or(0))
     }
 }
 
