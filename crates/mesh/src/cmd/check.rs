@@ -84,6 +84,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let history = history(&args, &project)?;
     let changed = history.as_ref().is_some_and(|h| h.has_changes());
     let want_sources = args.format == Format::Human;
+    // With one root (the pre-commit hook) nothing runs beside it, and freeing its parsed
+    // documents is pure delay: a 9,000-row decision log is some 250,000 allocations, 15 ms to
+    // free. The process exits right after printing, so that memory is left to the OS. With
+    // several roots each one is freed on its worker thread, keeping peak memory per thread.
+    let single_root = project.roots.len() == 1;
     // Keep only what the output needs from each root (its diagnostics, its file count and, for
     // human output, the texts its findings quote): the parsed documents are dropped on the
     // worker thread as soon as the root is checked, so memory follows the number of threads,
@@ -105,13 +110,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 Vec::new()
             };
-            Kept {
+            let kept = Kept {
                 display: r.root.display,
                 files: r.loaded.files,
                 no_docs,
                 diagnostics: r.diagnostics,
                 sources,
+            };
+            if single_root {
+                std::mem::forget(r.loaded);
             }
+            kept
         },
     );
     if !changed && reports.iter().all(|r| r.no_docs) {
