@@ -407,7 +407,12 @@ fn accept_on_postgres() {
     };
     let (_t, dir) = project("bookshop-gen15");
     accept_flow(&dir, &url);
-    assert!(!dir.join(".mesh").exists(), "the PostgreSQL store was used");
+    // The ledger lives in .mesh/ whatever the store; no SQLite file may appear there.
+    assert!(
+        !dir.join(".mesh/mesh.db").exists(),
+        "the PostgreSQL store was used"
+    );
+    assert!(dir.join(".mesh/ledger.jsonl").is_file());
     drop_schema(&schema);
 }
 
