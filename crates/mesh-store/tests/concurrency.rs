@@ -156,3 +156,61 @@ fn event_ids(db: &TestDb, to: &str) -> HashMap<i64, i64> {
     assert_eq!(out.len(), TASKS, "every task has a `{to}` event");
     out
 }
+
+/// PostgreSQL's pick skips rows another transaction holds (SKIP LOCKED) without breaking the
+/// order: the next row of the same urgency first, in the least recently served lane; when
+/// everything that urgent is held, the next best; the held row once it is let go.
+#[test]
+fn postgres_pick_skips_held_rows_in_order() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let common::Kind::Postgres { url, schema } = &db.kind else {
+        unreachable!("a PostgreSQL test database");
+    };
+    let s = &db.store;
+    let add = |title: &str, lane: &str, prio: i64| {
+        s.add_task(
+            &mesh_store::NewTask {
+                title: title.into(),
+                lane: lane.into(),
+                priority: Some(prio),
+                ..mesh_store::NewTask::default()
+            },
+            "pm",
+        )
+        .unwrap()
+        .id
+    };
+    let b1 = add("b1", "backend", 1);
+    let b2 = add("b2", "backend", 1);
+    let f1 = add("f1", "frontend", 1);
+    let q1 = add("q1", "qa", 2);
+
+    // Another session holds b1, as a worker in the middle of claiming it would.
+    let mut holder = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    holder
+        .batch_execute(&format!("SET search_path TO \"{schema}\""))
+        .unwrap();
+    let mut tx = holder.transaction().unwrap();
+    tx.execute("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", &[&b1])
+        .unwrap();
+
+    let next = || s.next_task("w", None, DEFAULT_LEASE).unwrap().map(|t| t.id);
+    // No lane served yet: backend first (by name); b1 is held, so b2, just as urgent.
+    assert_eq!(next(), Some(b2));
+    // Backend was just served: frontend.
+    assert_eq!(next(), Some(f1));
+    // Priority 1 is left only in b1, which is held: the next best, q1.
+    assert_eq!(next(), Some(q1));
+    assert_eq!(next(), None);
+    tx.commit().unwrap();
+    assert_eq!(next(), Some(b1));
+    assert_eq!(next(), None);
+    assert_eq!(
+        db.raw_i64(
+            "SELECT count(*) FROM task_events WHERE to_status = 'in_progress' AND actor = 'w'"
+        ),
+        4
+    );
+}
