@@ -381,7 +381,6 @@ async fn store_call<T: Send + 'static>(
     f: impl FnOnce(&mesh_store::Store) -> Result<T, mesh_store::StoreError> + Send + 'static,
 ) -> Result<T, Problem> {
     let store = state.store();
-    let _turn = state.store_turn().await?;
     Ok(blocking(move || f(&store)).await??)
 }
 
@@ -419,9 +418,7 @@ pub async fn next_task(
     lease: Duration,
 ) -> Result<Option<Task>, Problem> {
     let store = state.store();
-    let turn = state.store_turn().await?;
     let task = blocking(move || store.next_task(&worker, lane.as_deref(), lease)).await??;
-    drop(turn);
     if task.is_some() {
         state.tasks_changed();
     }

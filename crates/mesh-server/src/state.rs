@@ -63,8 +63,6 @@ struct Inner {
     shutdown: CancellationToken,
     lease: Duration,
     location: RwLock<Option<mesh_store::StoreLocation>>,
-    /// Admission to the store for request handlers: one at a time, first come first served.
-    store_gate: tokio::sync::Semaphore,
     /// Tasks whose verification runs now (one at a time per task).
     verifying: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
@@ -108,7 +106,6 @@ impl AppState {
             shutdown: CancellationToken::new(),
             lease,
             location: RwLock::new(None),
-            store_gate: tokio::sync::Semaphore::new(1),
             verifying: std::sync::Mutex::new(std::collections::HashSet::new()),
         })))
     }
@@ -296,18 +293,6 @@ impl AppState {
             }
         }
         Fingerprint(files)
-    }
-
-    /// Wait for the store, in arrival order. The store works one call at a time (one
-    /// connection); queueing here instead of on its lock keeps waiting requests off the
-    /// blocking threads and serves them in order, so a slow write (a WAL checkpoint) does not
-    /// leave some requests starving behind later ones.
-    pub async fn store_turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Problem> {
-        self.0
-            .store_gate
-            .acquire()
-            .await
-            .map_err(|e| Problem::internal(&e))
     }
 
     /// Mark `task` as being verified; false when a verification of it already runs.
