@@ -122,7 +122,8 @@ pub struct LeaseBody {
 pub struct SubmitBody {
     /// The worker (default: the token's worker).
     pub worker: Option<String>,
-    /// What was done, and the evidence (tests run and their result).
+    /// What was done. The evidence is the task's latest verification (`POST
+    /// /api/tasks/{id}/verify`), gathered by the tool, not typed here.
     pub note: Option<String>,
 }
 
@@ -932,7 +933,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "post",
         path: "/api/tasks/{id}/submit",
-        summary: "Move the caller's task to review, with a note on what was done and the evidence",
+        summary: "Move the caller's task to review, with a note on what was done. Refused (409 `not-verified`) unless the task's latest verification (POST /api/tasks/{id}/verify) ran on the working tree as it is now; a failed verification is accepted, with a `warning` in the response. Returns {task, verification, warning}",
         role: Some(Role::Worker),
         body: Some(schema::<SubmitBody>),
         query: None,

@@ -34,7 +34,8 @@ const INSTRUCTIONS: &str = "Atomic Mesh coordinates work that follows from a rep
 (docs/PRD.md, SPEC.md, ACTIVE_SPEC.md, DECISION_LOG.md, TECH_STACK.md, INBOX.md). Start with \
 `active_spec` (what to build, compact) and `readiness`. Take work with `next_task` (it claims the \
 task for you with a lease), keep the lease with `heartbeat` while you work, run `check` on your \
-change, and finish with `submit` (say what you did and the evidence: tests run and their result). \
+change, run the tests with `verify` after your last change, and finish with `submit` (say what \
+you did; the evidence is the verification, which must be on the code as it is now). \
 Record choices with `log_decision`. When you cannot go on without an answer from a person, \
 call `ask_clarification`: your task is blocked until the answer is in, so take other work. SPEC wins over ACTIVE_SPEC when they disagree. The documents \
 are resources (mesh://<root>/<FILE>.md).";
@@ -77,14 +78,21 @@ pub struct HeartbeatArgs {
     pub lease_secs: Option<u64>,
 }
 
+/// `verify`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct VerifyArgs {
+    /// The task you hold (T-12, 12 or its key).
+    pub task: String,
+}
+
 /// `submit`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct SubmitArgs {
     /// The task you hold (T-12, 12 or its key).
     pub task: String,
-    /// What you did, and the evidence: the test command you ran and its result, how the
-    /// change traces to the spec, what you simplified.
-    pub evidence: String,
+    /// What you did and how the change traces to the spec. The test evidence is not typed
+    /// here: it is the verification `verify` recorded.
+    pub note: String,
 }
 
 /// `ask_clarification`.
@@ -219,7 +227,23 @@ impl MeshMcp {
     }
 
     #[tool(
-        description = "Submit a task I hold for review, with the evidence: what I did, the test command I ran and its result, how the change traces to the spec. The task moves to reviewing; a reviewer approves or rejects it."
+        description = "Run the project's test command on my task and wait for it; records evidence (the tree it ran on, exit code, test counts) the reviewer will check. Call it before `submit`, after your last change: a later change makes it stale. Returns the summary, passed, counts and tree."
+    )]
+    async fn verify(
+        &self,
+        ext: Extensions,
+        Parameters(args): Parameters<VerifyArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let r = async {
+            let worker = self.worker(&ext)?;
+            ops::verify_now(&self.state, args.task, worker).await
+        }
+        .await;
+        done(r)
+    }
+
+    #[tool(
+        description = "Submit a task I hold for review, with a note: what I did and how the change traces to the spec. The evidence is gathered by `verify`, not typed: submit is refused unless `verify` ran on the code as it is now (a failed verification is accepted with a warning, for the reviewer). The task moves to reviewing; a reviewer approves or rejects it. Returns the task, the verification and any warning."
     )]
     async fn submit(
         &self,
@@ -228,12 +252,12 @@ impl MeshMcp {
     ) -> Result<CallToolResult, ErrorData> {
         let r = async {
             let worker = self.worker(&ext)?;
-            if args.evidence.trim().is_empty() {
+            if args.note.trim().is_empty() {
                 return Err(Problem::invalid(
-                    "give the evidence: what you did and the tests you ran with their result",
+                    "give a note: what you did and how it traces to the spec",
                 ));
             }
-            ops::submit(&self.state, args.task, worker, Some(args.evidence)).await
+            ops::submit(&self.state, args.task, worker, Some(args.note)).await
         }
         .await;
         done(r)

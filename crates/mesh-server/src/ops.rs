@@ -452,17 +452,42 @@ pub async fn heartbeat(
     .await
 }
 
-/// Submit for review.
+/// Submit for review through the review gate's submission rule, exactly as `mesh task submit`:
+/// refused (a `not-verified` problem) unless the task's latest verification ran on the working
+/// tree as it is now; a failed verification is accepted with the warning the result carries.
 pub async fn submit(
     state: &AppState,
     reference: String,
     worker: String,
     note: Option<String>,
-) -> Result<Task, Problem> {
-    store_write(state, move |s| {
-        s.submit(s.resolve(&reference)?, &worker, note.as_deref())
+) -> Result<mesh_service::review::Submitted, Problem> {
+    let dir = state.project_dir().to_path_buf();
+    let store = state.store();
+    let done = blocking(move || -> Result<_, Problem> {
+        let id = store.resolve(&reference)?;
+        // Someone else's claim is refused as such before the evidence is looked at.
+        let task = store.get_task(id)?;
+        if task.status == mesh_store::Status::InProgress
+            && task.worker.as_deref() != Some(worker.as_str())
+        {
+            return Err(mesh_store::StoreError::NotYourClaim {
+                task: id,
+                worker,
+                holder: task.worker,
+            }
+            .into());
+        }
+        Ok(mesh_service::review::submit(
+            &dir,
+            &store,
+            id,
+            &worker,
+            note.as_deref(),
+        )?)
     })
-    .await
+    .await??;
+    state.tasks_changed();
+    Ok(done)
 }
 
 /// Give a claim back.
@@ -646,6 +671,77 @@ pub async fn start_verify(
         command,
         command_source: source,
         evidence: format!("/api/tasks/{id}/evidence"),
+    })
+}
+
+/// What a synchronous verification recorded.
+#[derive(Debug, Serialize)]
+pub struct Verified {
+    /// `T-12`.
+    pub task: String,
+    pub passed: bool,
+    /// One line: the verdict, the test counts and the duration.
+    pub summary: String,
+    /// `{passed, failed, ignored}` when the runner's output was recognised.
+    pub counts: serde_json::Value,
+    /// The git tree the command ran on; `submit` needs it to be the working tree's.
+    pub tree: Option<String>,
+    /// The command that ran.
+    pub command: serde_json::Value,
+    /// The evidence row's id.
+    pub evidence: i64,
+}
+
+/// Run the project's test command for the task `reference` names, which `worker` must hold, and
+/// wait for it (on the blocking pool; the configured `[verify] timeout_s` applies); the Verify
+/// evidence is recorded. Refused while another verification of the task runs.
+pub async fn verify_now(
+    state: &AppState,
+    reference: String,
+    worker: String,
+) -> Result<Verified, Problem> {
+    let store = state.store();
+    let task = store_call(state, move |s| s.get_task(s.resolve(&reference)?)).await?;
+    if task.worker.as_deref() != Some(worker.as_str()) {
+        return Err(mesh_store::StoreError::NotYourClaim {
+            task: task.id,
+            worker,
+            holder: task.worker,
+        }
+        .into());
+    }
+    let id = task.id;
+    if !state.start_verifying(id) {
+        return Err(Problem::new(
+            axum::http::StatusCode::CONFLICT,
+            "verification-running",
+            "A verification runs",
+            format!(
+                "a verification of {} is already running; wait for it to end",
+                mesh_store::display_id(id)
+            ),
+        ));
+    }
+    let st = state.clone();
+    let dir = state.project_dir().to_path_buf();
+    let project = state.project();
+    // Runs to the end (and clears the running mark) even if the caller goes away.
+    let ev = blocking(move || {
+        let opts = mesh_service::evidence::VerifyOptions::default();
+        let r = mesh_service::evidence::verify(&dir, &project, &store, id, &worker, &opts);
+        st.done_verifying(id);
+        r
+    })
+    .await??;
+    state.tasks_changed();
+    Ok(Verified {
+        task: mesh_store::display_id(id),
+        passed: ev.passed,
+        summary: ev.summary,
+        counts: ev.data["counts"].clone(),
+        command: ev.data["command"].clone(),
+        tree: ev.tree,
+        evidence: ev.id,
     })
 }
 

@@ -340,11 +340,13 @@ impl From<mesh_service::review::ReviewError> for Problem {
             E::Evidence(x) => x.into(),
             E::Ledger(l) => l.into(),
             E::Decide(d) => d.into(),
-            E::NotVerified { .. } => Problem::new(
+            E::NotVerified { task, why } => Problem::new(
                 StatusCode::CONFLICT,
                 "not-verified",
                 "No verification on the current tree",
-                e.to_string(),
+                format!(
+                    "{task} cannot be submitted: {why}. Run verify first: `POST /api/tasks/{task}/verify` (REST), the `verify` tool (MCP) or `mesh task verify {task}`, then submit again"
+                ),
             ),
             E::NotReviewing { .. } | E::NotInProgress { .. } => Problem::new(
                 StatusCode::CONFLICT,

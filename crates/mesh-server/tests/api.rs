@@ -35,10 +35,11 @@ fn fixture() -> Fixture {
         "# Spec\n\n## Hydration Contract\n- Database: {{DB}}\n",
     )
     .unwrap();
+    git_init(dir.path());
     let clock = Arc::new(ManualClock::new(
         jiff::Timestamp::from_second(1_800_000_000).unwrap(),
     ));
-    let store = Store::open(&StoreLocation::Sqlite(dir.path().join("mesh.db")))
+    let store = Store::open(&StoreLocation::Sqlite(dir.path().join(".mesh/mesh.db")))
         .unwrap()
         .with_clock(clock.clone());
     let project = Project::open(dir.path(), false).unwrap();
@@ -54,7 +55,7 @@ fn fixture() -> Fixture {
         body_bytes: 4096,
         timeout: Duration::from_secs(5),
     };
-    state.set_location(StoreLocation::Sqlite(dir.path().join("mesh.db")));
+    state.set_location(StoreLocation::Sqlite(dir.path().join(".mesh/mesh.db")));
     let app = mesh_server::app(state.clone(), limits, true);
     Fixture {
         _dir: dir,
@@ -62,6 +63,37 @@ fn fixture() -> Fixture {
         app,
         clock,
     }
+}
+
+/// A git repository in `dir` (the review gate judges the working tree's git tree).
+fn git_init(dir: &std::path::Path) {
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap();
+    assert!(git.success());
+}
+
+/// Record a passing verification of task `id` on the working tree as it is now (the command
+/// `true`), as `mesh task verify` would, so that a submit of it is allowed.
+fn verified(f: &Fixture, id: i64) {
+    let opts = mesh_service::evidence::VerifyOptions {
+        command: Some("true".into()),
+        timeout: None,
+    };
+    let ev = mesh_service::evidence::verify(
+        f.state.project_dir(),
+        &f.state.project(),
+        &f.state.store(),
+        id,
+        "test",
+        &opts,
+    )
+    .unwrap();
+    assert!(ev.passed);
 }
 
 struct Reply {
@@ -228,17 +260,25 @@ async fn a_task_goes_from_claim_to_review_and_back_in_open_mode() {
     )
     .await
     .problem(403, "not-your-claim");
-    let s = send(
-        &f.app,
+    let submit = || {
         req(
             "POST",
             &format!("/api/tasks/{id}/submit"),
             None,
             Some(json!({"worker": "w1", "note": "tests pass: cargo test"})),
-        ),
-    )
-    .await;
-    assert_eq!(s.json()["status"], "reviewing", "{}", s.body);
+        )
+    };
+    // No verification yet: the gate refuses, as `mesh task submit` does.
+    let refused = send(&f.app, submit()).await;
+    let p = refused.problem(409, "not-verified");
+    assert!(
+        p["detail"].as_str().unwrap().contains("Run verify first"),
+        "{p}"
+    );
+    verified(&f, id);
+    let s = send(&f.app, submit()).await;
+    assert_eq!(s.json()["task"]["status"], "reviewing", "{}", s.body);
+    assert_eq!(s.json()["warning"], Value::Null, "{}", s.body);
     send(
         &f.app,
         req(
@@ -250,8 +290,8 @@ async fn a_task_goes_from_claim_to_review_and_back_in_open_mode() {
     )
     .await
     .problem(422, "invalid");
-    // Approval goes through the review gate, which reads the tree from git: this project is
-    // no repository, so the gate cannot judge and nothing changes.
+    // Approval goes through the review gate: this task has no trace and no simplification
+    // evidence, so the gate refuses and nothing changes.
     send(
         &f.app,
         req(
@@ -262,7 +302,7 @@ async fn a_task_goes_from_claim_to_review_and_back_in_open_mode() {
         ),
     )
     .await
-    .problem(409, "not-configured");
+    .problem(409, "gate-failed");
     let a = send(
         &f.app,
         req(
@@ -568,6 +608,7 @@ async fn tokens_gate_roles_and_claims() {
         .status,
         StatusCode::OK
     );
+    verified(&f, id);
     assert_eq!(
         send(
             &f.app,
@@ -788,7 +829,7 @@ async fn the_watcher_sees_other_processes() {
     tokio::time::sleep(Duration::from_millis(60)).await;
     // Another process adds a task directly in the store file.
     let dir = f.state.project_dir().to_path_buf();
-    let other = Store::open(&StoreLocation::Sqlite(dir.join("mesh.db"))).unwrap();
+    let other = Store::open(&StoreLocation::Sqlite(dir.join(".mesh/mesh.db"))).unwrap();
     other
         .add_task(
             &mesh_store::NewTask {
@@ -1543,4 +1584,130 @@ async fn a_cached_status_follows_a_document_edited_on_disk() {
         .json();
     assert_eq!(doc(&after, "PRD")["exists"], true, "{after}");
     f.state.shutdown_token().cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_over_rest_needs_a_verification_of_the_current_tree() {
+    let f = git_fixture();
+    let id = create_task(&f.app, None, "Write the guide").await;
+    send(
+        &f.app,
+        req(
+            "POST",
+            "/api/tasks/next",
+            None,
+            Some(json!({"worker": "w1"})),
+        ),
+    )
+    .await;
+    let submit = || {
+        req(
+            "POST",
+            &format!("/api/tasks/{id}/submit"),
+            None,
+            Some(json!({"worker": "w1", "note": "written"})),
+        )
+    };
+    let p = send(&f.app, submit()).await.problem(409, "not-verified");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("no verification was recorded"), "{p}");
+    assert!(detail.contains(&format!("/api/tasks/T-{id}/verify")), "{p}");
+
+    // A failing verification, then a change to the tree: stale, refused again.
+    let failing = mesh_service::evidence::VerifyOptions {
+        command: Some("exit 3".into()),
+        timeout: None,
+    };
+    let ev = mesh_service::evidence::verify(
+        f.state.project_dir(),
+        &f.state.project(),
+        &f.state.store(),
+        id,
+        "w1",
+        &failing,
+    )
+    .unwrap();
+    assert!(!ev.passed);
+    std::fs::write(f.state.project_dir().join("guide.md"), "# Guide\n").unwrap();
+    let p = send(&f.app, submit()).await.problem(409, "not-verified");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the code changed since"),
+        "{p}"
+    );
+    let still = send(&f.app, req("GET", &format!("/api/tasks/{id}"), None, None)).await;
+    assert_eq!(still.json()["status"], "in_progress", "{}", still.body);
+
+    // Failing again on the current tree: accepted, with the warning in the response.
+    mesh_service::evidence::verify(
+        f.state.project_dir(),
+        &f.state.project(),
+        &f.state.store(),
+        id,
+        "w1",
+        &failing,
+    )
+    .unwrap();
+    let s = send(&f.app, submit()).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    let v = s.json();
+    assert_eq!(v["task"]["status"], "reviewing", "{v}");
+    assert_eq!(v["verification"]["passed"], false, "{v}");
+    assert!(v["warning"].as_str().unwrap().contains("failed"), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mcp_operations_verify_synchronously_then_submit() {
+    let f = git_fixture();
+    let id = create_task(&f.app, None, "Write the guide").await;
+    let other = create_task(&f.app, None, "Someone else's").await;
+    send(
+        &f.app,
+        req(
+            "POST",
+            "/api/tasks/next",
+            None,
+            Some(json!({"worker": "w1"})),
+        ),
+    )
+    .await;
+    // Not the caller's task: refused before anything runs.
+    let p = mesh_server::ops::verify_now(&f.state, format!("T-{other}"), "w1".into())
+        .await
+        .unwrap_err();
+    assert_eq!(p.status, 403, "{p:?}");
+    let refused = mesh_server::ops::submit(&f.state, format!("T-{id}"), "w1".into(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 409, "{refused:?}");
+    let v = mesh_server::ops::verify_now(&f.state, format!("T-{id}"), "w1".into())
+        .await
+        .unwrap();
+    assert!(v.passed, "{v:?}");
+    assert!(v.summary.starts_with("passed"), "{v:?}");
+    assert_eq!(v.command, "true");
+    assert!(v.tree.as_deref().is_some_and(|t| t.len() >= 40), "{v:?}");
+    // The evidence is recorded, and the running mark is cleared (a second run may start).
+    let list = send(
+        &f.app,
+        req("GET", &format!("/api/tasks/{id}/evidence"), None, None),
+    )
+    .await
+    .json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(f.state.start_verifying(id));
+    f.state.done_verifying(id);
+    let done = mesh_server::ops::submit(
+        &f.state,
+        format!("T-{id}"),
+        "w1".into(),
+        Some("done".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.task.status, mesh_store::Status::Reviewing);
+    assert!(done.warning.is_none());
+    assert_eq!(done.verification.id, v.evidence);
 }
