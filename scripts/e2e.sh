@@ -55,6 +55,11 @@ step "a project with tasks"
 proj="$work/shop"
 "$mesh" init "$proj" --name shop --author e2e >/dev/null
 store="$proj/.mesh/mesh.db"
+# The review gate judges the git working tree, and `verify` runs the project's test command.
+git -C "$proj" init -q
+printf '\n[verify]\ncommand = "echo %s"\n' \
+    "'test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s'" \
+    >>"$proj/mesh.toml"
 
 MESH_LOG=warn "$mesh" serve "$proj" --addr 127.0.0.1:0 --store "$store" >"$work/serve.out" 2>"$work/serve.err" &
 server_pid=$!

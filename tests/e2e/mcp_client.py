@@ -5,7 +5,8 @@
 
 stdio: spawns `mesh mcp` as worker `py-stdio`; http: connects to /mcp with a worker token.
 Both: list the tools and the document resources, read one, take a task (next_task), renew its
-lease, submit it with evidence, take another and ask a clarification about it (the task is
+lease, see submit refused before a verification, verify it (the server runs the project's
+test command and records the evidence), submit it, take another and ask a clarification about it (the task is
 blocked, a clarification task and an INBOX.md entry appear), and see errors come back as tool
 errors. stdio also records a
 decision and runs the check; http also sees a request without a token refused.
@@ -21,7 +22,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 TOOLS = {
-    "active_spec", "readiness", "next_task", "heartbeat", "submit", "ask_clarification", "log_decision", "check",
+    "active_spec", "readiness", "next_task", "heartbeat", "verify", "submit", "ask_clarification", "log_decision",
+    "check",
 }
 
 
@@ -67,8 +69,16 @@ async def exercise(session, worker, label):
     ref = f"T-{task['id']}"
     beat = payload(await session.call_tool("heartbeat", {"task": ref, "lease_secs": 120}))
     check(beat["status"] == "in_progress", f"[{label}] heartbeat renewed the lease")
-    done = payload(await session.call_tool("submit", {"task": ref, "evidence": "ran the e2e suite: all passed"}))
-    check(done["status"] == "reviewing", f"[{label}] submit moved the task to review")
+    early = await session.call_tool("submit", {"task": ref, "note": "wrote the guide"})
+    check(is_error(early) and "not-verified" in early.content[0].text and "verify" in early.content[0].text,
+          f"[{label}] submit before a verification is refused and says to verify first")
+    verified = payload(await session.call_tool("verify", {"task": ref}))
+    check(verified["passed"] and verified["tree"] and verified["counts"]["passed"] == 3,
+          f"[{label}] verify ran the test command: {verified['summary']}")
+    done = payload(await session.call_tool("submit", {"task": ref, "note": "wrote the guide"}))
+    check(done["task"]["status"] == "reviewing" and done["warning"] is None
+          and done["verification"]["tree"] == verified["tree"],
+          f"[{label}] submit moved the task to review on that verification")
 
     second = payload(await session.call_tool("next_task", {"lane": "docs"}))["task"]
     check(second and second["worker"] == worker, f"[{label}] next_task claimed a second task")
