@@ -4,7 +4,8 @@
 //! `/api/status` is served from a cache keyed by two generations: one moves when a document
 //! (or mesh.toml) changes on disk, the other when the task store changes. Changes made through
 //! this server move the store generation at once; a watcher polls file sizes and modification
-//! times and the store's change marker to notice what other processes did.
+//! times and the store's change marker to notice what other processes did. After a change, one
+//! recomputation runs at a time; requests arriving meanwhile get the previous status.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,7 +59,9 @@ struct Inner {
     docs_gen: AtomicU64,
     store_gen: AtomicU64,
     status: RwLock<Option<Arc<CachedStatus>>>,
-    compute: tokio::sync::Mutex<()>,
+    /// Held by the one status computation that runs (owned by the task computing it, so a
+    /// request that goes away does not let a second one start beside it).
+    compute: Arc<tokio::sync::Mutex<()>>,
     changes: broadcast::Sender<Change>,
     shutdown: CancellationToken,
     lease: Duration,
@@ -101,7 +104,7 @@ impl AppState {
             docs_gen: AtomicU64::new(0),
             store_gen: AtomicU64::new(0),
             status: RwLock::new(None),
-            compute: tokio::sync::Mutex::new(()),
+            compute: Arc::new(tokio::sync::Mutex::new(())),
             changes,
             shutdown: CancellationToken::new(),
             lease,
@@ -182,25 +185,46 @@ impl AppState {
         guard.as_ref().filter(|c| c.key == key).cloned()
     }
 
-    /// The status, from the cache when nothing changed since it was computed.
+    /// The last computed status, whatever changed since.
+    fn latest(&self) -> Option<Arc<CachedStatus>> {
+        self.0.status.read().ok()?.clone()
+    }
+
+    /// The status, from the cache when nothing changed since it was computed. After a change,
+    /// the request that finds no computation running starts one and waits for it (so a client
+    /// sees its own writes); requests arriving while it runs get the previous status at once
+    /// (stale while revalidating). Never two computations at once; the first request of all
+    /// waits, there being nothing to serve yet.
     pub async fn status(&self) -> Result<Arc<CachedStatus>, Problem> {
         let key = self.key();
         if let Some(c) = self.cached(key) {
             return Ok(c);
         }
-        // One computation at a time; the others wait and take its result.
-        let _guard = self.0.compute.lock().await;
+        let guard = match self.0.compute.clone().try_lock_owned() {
+            Ok(g) => g,
+            Err(_) => {
+                if let Some(stale) = self.latest() {
+                    return Ok(stale);
+                }
+                self.0.compute.clone().lock_owned().await
+            }
+        };
         let key = self.key();
         if let Some(c) = self.cached(key) {
             return Ok(c);
         }
         let this = self.clone();
-        let computed = blocking(move || this.compute_status(key)).await??;
-        let computed = Arc::new(computed);
-        if let Ok(mut slot) = self.0.status.write() {
-            *slot = Some(computed.clone());
-        }
-        Ok(computed)
+        // The computation owns the lock and stores its result even if this request is dropped.
+        let run = tokio::spawn(async move {
+            let _guard = guard;
+            let worker = this.clone();
+            let computed = Arc::new(blocking(move || worker.compute_status(key)).await??);
+            if let Ok(mut slot) = this.0.status.write() {
+                *slot = Some(computed.clone());
+            }
+            Ok::<_, Problem>(computed)
+        });
+        run.await.map_err(|e| Problem::internal(&e))?
     }
 
     fn compute_status(&self, key: (u64, u64)) -> Result<CachedStatus, Problem> {
@@ -371,4 +395,104 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Problem::internal(&e))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn prd_exists(status: &CachedStatus) -> bool {
+        let v = serde_json::to_value(&status.view).unwrap();
+        v["roots"][0]["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == "PRD")
+            .map(|d| d["exists"] == true)
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn status_is_served_stale_while_one_recomputation_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("SPEC.md"), "# Spec\n").unwrap();
+        let store = Store::open(&mesh_store::StoreLocation::Sqlite(
+            dir.path().join(".mesh/mesh.db"),
+        ))
+        .unwrap();
+        let project = Project::open(dir.path(), false).unwrap();
+        let state = AppState::new(
+            dir.path().to_path_buf(),
+            false,
+            project,
+            store,
+            Duration::from_secs(300),
+        )
+        .unwrap();
+
+        let first = state.status().await.unwrap();
+        assert!(!prd_exists(&first));
+        // Unchanged: the very same cached value.
+        assert!(Arc::ptr_eq(&first, &state.status().await.unwrap()));
+
+        std::fs::write(docs.join("PRD.md"), "# PRD\n").unwrap();
+        state.documents_changed();
+        // While a recomputation runs (it holds the lock), requests get the previous status at
+        // once instead of starting a second one or queueing behind it.
+        let running = state.0.compute.clone().lock_owned().await;
+        let during = futures_util::future::join_all((0..8).map(|_| state.status()));
+        let during: Vec<_> = tokio::time::timeout(Duration::from_secs(10), during)
+            .await
+            .expect("requests queued behind the running computation instead of served stale")
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert!(during.iter().all(|s| Arc::ptr_eq(s, &first)));
+        drop(running);
+
+        // Once none runs, the change is seen.
+        let after = state.status().await.unwrap();
+        assert!(!Arc::ptr_eq(&after, &first));
+        assert!(prd_exists(&after));
+        assert!(Arc::ptr_eq(&after, &state.status().await.unwrap()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_after_a_change_all_end_seeing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("SPEC.md"), "# Spec\n").unwrap();
+        let store = Store::open(&mesh_store::StoreLocation::Sqlite(
+            dir.path().join(".mesh/mesh.db"),
+        ))
+        .unwrap();
+        let project = Project::open(dir.path(), false).unwrap();
+        let state = AppState::new(
+            dir.path().to_path_buf(),
+            false,
+            project,
+            store,
+            Duration::from_secs(300),
+        )
+        .unwrap();
+        // No status yet: every concurrent first request waits for the one computation.
+        let firsts = futures_util::future::join_all((0..8).map(|_| state.status())).await;
+        let first = firsts[0].as_ref().unwrap().clone();
+        assert!(
+            firsts
+                .iter()
+                .all(|s| Arc::ptr_eq(s.as_ref().unwrap(), &first))
+        );
+        std::fs::write(docs.join("PRD.md"), "# PRD\n").unwrap();
+        state.documents_changed();
+        let replies = futures_util::future::join_all((0..16).map(|_| state.status())).await;
+        // Some may be stale (served while the recomputation ran), at least the one that
+        // recomputed is fresh, and the next request is fresh.
+        assert!(replies.iter().any(|r| prd_exists(r.as_ref().unwrap())));
+        assert!(prd_exists(&state.status().await.unwrap()));
+    }
 }
