@@ -58,6 +58,18 @@ if [[ -x "$PGBENCH" ]]; then
         printf '%-9s %2s workers  %7s claims/s  (baseline: pgbench, same SQL function, no mesh client)\n' \
             "pgbench" "$workers" "${tps:-?}" | tee -a "$OUT"
     done
+    # Floor: the writes of a claim alone (its event and the task update, one statement, one
+    # round trip, no pick, random tasks): what no pick function can beat on this machine now.
+    schema="$("$BIN" prepare "$TASKS")"
+    printf '\\set id random(1, %s)\nWITH e AS (INSERT INTO task_events (task_id, at, actor, from_status, to_status, reason) VALUES (:id, 1, :client_id::text, %s, %s, %s) RETURNING id) UPDATE tasks SET worker = :client_id::text, lease_expires_at = 2, claim_seq = (SELECT id FROM e), updated_at = 1 WHERE id = :id;\n' \
+        "$TASKS" "'pending'" "'in_progress'" "'claimed'" >bench/out/floor.pgb
+    for workers in 1 32; do
+        tps="$(PGOPTIONS="-c search_path=$schema" "$PGBENCH" -n -M prepared -c "$workers" -j 2 -t $(( TASKS / workers )) \
+            -f bench/out/floor.pgb "$MESH_TEST_PG_URL" 2>/dev/null | sed -n 's/^tps = \([0-9]*\).*/\1/p')"
+        printf '%-9s %2s workers  %7s tx/s      (floor: a claim'"'"'s event + task update alone, no pick)\n' \
+            "pgbench" "$workers" "${tps:-?}" | tee -a "$OUT"
+    done
+    psql "$MESH_TEST_PG_URL" -qc "DROP SCHEMA \"$schema\" CASCADE" >/dev/null 2>&1 || true
     # Calibration: PostgreSQL's own simple-update transaction (pgbench -N: one HOT update, one
     # select, one insert) in a scratch database: what this machine does for the least write.
     psql "$MESH_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS mesh_calib" >/dev/null 2>&1 || true
