@@ -67,27 +67,32 @@ pub enum Status {
 impl Status {
     /// Symbols (✅ 🔄 ❌) and words (ACTIVE, ACCEPTED, PROPOSED, SUPERSEDED, REVERTED, …).
     pub fn parse(s: &str) -> Status {
-        let t = s.trim().to_lowercase();
+        // Searched in the text itself, ASCII case-insensitively, with no lower-cased copy. This
+        // finds what `to_lowercase().contains(word)` finds: no word has a `k` (the Kelvin sign
+        // lower-cases to one) or ends in an `i` (`İ` lower-cases to `i` and a combining dot),
+        // and no other character lower-cases to ASCII.
+        let t = s.trim();
+        let has = |w: &str| contains_ascii_ci(t, w);
         if t.contains('✅')
-            || t.contains("active")
-            || t.contains("accepted")
-            || t.contains("approved")
-            || t.contains("done")
-            || t.contains("adopted")
+            || has("active")
+            || has("accepted")
+            || has("approved")
+            || has("done")
+            || has("adopted")
         {
             Status::Active
-        } else if t.contains('🔄') || t.contains("supersed") || t.contains("replaced") {
+        } else if t.contains('🔄') || has("supersed") || has("replaced") {
             Status::Superseded
         } else if t.contains('❌')
-            || t.contains("revert")
-            || t.contains("rejected")
-            || t.contains("withdrawn")
-            || t.contains("deprecated")
+            || has("revert")
+            || has("rejected")
+            || has("withdrawn")
+            || has("deprecated")
         {
             Status::Reverted
-        } else if t.contains("propos")
-            || t.contains("draft")
-            || t.contains("pending")
+        } else if has("propos")
+            || has("draft")
+            || has("pending")
             || t.contains('📝')
             || t.contains('⏳')
         {
@@ -445,6 +450,14 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
     }
 }
 
+/// Whether `hay` contains `word` (lower-case ASCII), ignoring ASCII case.
+fn contains_ascii_ci(hay: &str, word: &str) -> bool {
+    let w = word.as_bytes();
+    hay.as_bytes()
+        .windows(w.len())
+        .any(|s| s.eq_ignore_ascii_case(w))
+}
+
 /// The link words, lower-case ASCII, in the order [`cell_links`] returns their IDs.
 const LINK_WORDS: [&str; 5] = [
     "supersedes",
@@ -560,5 +573,57 @@ mod tests {
         assert_eq!(Status::parse("PROPOSED"), Status::Proposed);
         assert_eq!(Status::parse("🔄 superseded by 004"), Status::Superseded);
         assert_eq!(Status::parse("??"), Status::Unknown);
+    }
+
+    #[test]
+    fn status_matches_the_lower_cased_search() {
+        // The former implementation, kept as the reference.
+        fn by_lowercase(s: &str) -> Status {
+            let t = s.trim().to_lowercase();
+            let any = |ws: &[&str]| ws.iter().any(|w| t.contains(w));
+            if any(&["✅", "active", "accepted", "approved", "done", "adopted"]) {
+                Status::Active
+            } else if any(&["🔄", "supersed", "replaced"]) {
+                Status::Superseded
+            } else if any(&["❌", "revert", "rejected", "withdrawn", "deprecated"]) {
+                Status::Reverted
+            } else if any(&["propos", "draft", "pending", "📝", "⏳"]) {
+                Status::Proposed
+            } else {
+                Status::Unknown
+            }
+        }
+        for s in [
+            "✅",
+            "ACTIVE",
+            " Accepted ",
+            "DONE",
+            "adopTed",
+            "🔄 Superseded by 4",
+            "REPLACED",
+            "❌",
+            "Reverted",
+            "REJECTED",
+            "withdrawn",
+            "DEPRECATED",
+            "PROPOSED",
+            "Draft",
+            "pending",
+            "📝",
+            "⏳",
+            "",
+            "??",
+            "İNACTİVE",
+            "ACTİVE",
+            "KELVİN",
+            "Σ",
+            "ÄCTIVE",
+            "superseded (ACTIVE)",
+            "proposal",
+            "revertİ",
+            "dönE",
+        ] {
+            assert_eq!(Status::parse(s), by_lowercase(s), "{s:?}");
+        }
     }
 }

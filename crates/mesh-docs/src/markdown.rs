@@ -422,7 +422,8 @@ fn split_row(line: &Line<'_>) -> Vec<Cell> {
     let text = line.text;
     let lead = text.len() - text.trim_start().len();
     let body = text.trim();
-    let mut cells = Vec::new();
+    // One cell per pipe at most (plus the last): sized once instead of grown by doubling.
+    let mut cells = Vec::with_capacity(memchr_count(body.as_bytes(), b'|') + 1);
     let mut cell_start = lead;
     let inner_start = if body.starts_with('|') {
         cell_start += 1;
@@ -457,6 +458,10 @@ fn split_row(line: &Line<'_>) -> Vec<Cell> {
         cells.push(make_cell(line, cell_start, trail));
     }
     cells
+}
+
+fn memchr_count(bytes: &[u8], needle: u8) -> usize {
+    bytes.iter().filter(|&&b| b == needle).count()
 }
 
 fn make_cell(line: &Line<'_>, from: usize, to: usize) -> Cell {
