@@ -344,16 +344,20 @@ pub fn score_decisions(doc: &Document, docs: &DocSet) -> (u8, usize, Vec<Unfille
     let mut unfilled = Vec::new();
     let mut real = 0usize;
     if let Some(log) = &docs.decisions {
+        // The row's cells joined with ` | ` (a marker such as `[A | B]` may span cells), in one
+        // buffer reused for every row.
+        let mut whole = String::new();
         for row in &log.rows {
             if row.row != RowKind::Decision {
                 continue;
             }
-            let whole: String = row
-                .cells
-                .iter()
-                .map(|(_, c)| c.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" | ");
+            whole.clear();
+            for (i, (_, c)) in row.cells.iter().enumerate() {
+                if i > 0 {
+                    whole.push_str(" | ");
+                }
+                whole.push_str(&c.text);
+            }
             if let Some(m) = inline::markers(&whole).first() {
                 unfilled.push(Unfilled {
                     line: row.span.line,
