@@ -10,10 +10,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::millis_to_ts;
-use crate::db::{Conn, P, Row};
+use crate::db::{Conn, Dialect, P, Row};
 use crate::error::{Result, StoreError};
 use crate::model::{Task, display_id};
-use crate::store::{Store, clean_actor, clean_text, must_task};
+use crate::store::{
+    PG_UNVERIFIED_HIGH_RISK, SQLITE_UNVERIFIED_HIGH_RISK, Store, clean_actor, clean_text,
+    must_task, parse_task,
+};
 
 /// What a piece of evidence is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -224,15 +227,11 @@ impl Store {
     /// by id.
     pub fn unverified_high_risk(&self) -> Result<Vec<Task>> {
         self.read(|c| {
-            let rows = c.query(
-                "SELECT t.id FROM tasks t
-                 WHERE t.risk = 'HIGH' AND t.status IN ('reviewing', 'completed')
-                   AND NOT EXISTS (SELECT 1 FROM task_evidence e
-                                   WHERE e.task_id = t.id AND e.kind = 'verify' AND e.passed = 1)
-                 ORDER BY t.id",
-                &[],
-            )?;
-            rows.iter().map(|r| must_task(c, r.i64(0)?)).collect()
+            let sql = match c.dialect() {
+                Dialect::Sqlite => SQLITE_UNVERIFIED_HIGH_RISK,
+                Dialect::Postgres => PG_UNVERIFIED_HIGH_RISK,
+            };
+            c.query(sql, &[])?.iter().map(parse_task).collect()
         })
     }
 }

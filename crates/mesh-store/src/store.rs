@@ -238,6 +238,27 @@ const PG_TASK_LIST: &str = concat!(
     " AND ($3::text IS NULL OR t.worker = $3) ORDER BY t.id"
 );
 
+macro_rules! unverified_high_risk_where {
+    () => {
+        concat!(
+            " WHERE t.risk = 'HIGH' AND t.status IN ('reviewing', 'completed')",
+            " AND NOT EXISTS (SELECT 1 FROM task_evidence e",
+            " WHERE e.task_id = t.id AND e.kind = 'verify' AND e.passed = 1) ORDER BY t.id"
+        )
+    };
+}
+/// HIGH-risk tasks in review or completed without a passing verification, in one query.
+pub(crate) const SQLITE_UNVERIFIED_HIGH_RISK: &str = concat!(
+    task_select!("(SELECT group_concat(d.dep_id, ',') FROM task_deps d WHERE d.task_id = t.id)"),
+    unverified_high_risk_where!()
+);
+pub(crate) const PG_UNVERIFIED_HIGH_RISK: &str = concat!(
+    task_select!(
+        "(SELECT string_agg(d.dep_id::text, ',') FROM task_deps d WHERE d.task_id = t.id)"
+    ),
+    unverified_high_risk_where!()
+);
+
 pub(crate) fn parse_task(r: &Row) -> Result<Task> {
     let status_text = r.text(9)?;
     let status = Status::parse(&status_text)
