@@ -319,7 +319,7 @@ async fn plan_accept(
     JsonBody(body): JsonBody<AcceptBody>,
 ) -> ApiResult {
     need(&caller, Role::Admin)?;
-    let actor = caller.name.clone().unwrap_or_else(|| "api".into());
+    let actor = caller.actor();
     ok(&ops::plan_accept(&state, body.file, actor).await?)
 }
 
@@ -408,7 +408,7 @@ async fn create_task(
         deps,
         key: body.key,
     };
-    let actor = caller.name.clone().unwrap_or_else(|| "api".into());
+    let actor = caller.actor();
     let task = ops::add_task(&state, new, actor).await?;
     Ok((StatusCode::CREATED, Json(task)).into_response())
 }
@@ -516,7 +516,7 @@ async fn reassign(
         ));
     }
     let lease = ops::lease(&state, body.lease_secs)?;
-    let admin = caller.name.clone().unwrap_or_else(|| "api".into());
+    let admin = caller.actor();
     ok(&ops::reassign(&state, id, admin, to, lease, body.note)
         .await?
         .task)
@@ -538,7 +538,7 @@ async fn review(
             ));
         }
     };
-    let reviewer = caller.name.clone().unwrap_or_else(|| "api".into());
+    let reviewer = caller.actor();
     let task = ops::task_for(&state, id, &caller).await?;
     match verdict {
         Verdict::Approve => {
@@ -565,7 +565,7 @@ async fn verify(
 ) -> ApiResult {
     need(&caller, Role::Worker)?;
     let task = ops::task_for(&state, id, &caller).await?;
-    let actor = caller.name.clone().unwrap_or_else(|| "api".into());
+    let actor = caller.actor();
     let started = ops::start_verify(&state, task.id, actor).await?;
     Ok((StatusCode::ACCEPTED, Json(started)).into_response())
 }
@@ -582,7 +582,7 @@ async fn simplify(
 ) -> ApiResult {
     need(&caller, Role::Worker)?;
     let task = ops::task_for(&state, id, &caller).await?;
-    let actor = caller.name.clone().unwrap_or_else(|| "api".into());
+    let actor = caller.actor();
     let base = body.base.filter(|b| !b.trim().is_empty());
     let ev = ops::simplify(&state, task.id, actor, base).await?;
     Ok((StatusCode::CREATED, Json(ev)).into_response())

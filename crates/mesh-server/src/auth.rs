@@ -75,6 +75,11 @@ pub struct Caller {
 pub const WORKER_HEADER: &str = "x-mesh-worker";
 
 impl Caller {
+    /// The name recorded as the actor of what this caller does (`api` when it has none).
+    pub fn actor(&self) -> String {
+        self.name.clone().unwrap_or_else(|| "api".into())
+    }
+
     /// A caller in open mode (no tokens configured).
     pub fn open(name: Option<String>) -> Caller {
         Caller {
