@@ -452,6 +452,94 @@ fn root_facts(
     }
 }
 
+/// The net change of one document from `base` to the working tree.
+fn doc_change<D>(
+    path: &str,
+    old: Option<Vec<u8>>,
+    new: Option<Vec<u8>>,
+    delta: impl Fn(&str, &str) -> D,
+) -> Option<DocChange<D>> {
+    let kind = match (&old, &new) {
+        (None, None) => return None,
+        (None, Some(_)) => FileKind::Added,
+        (Some(_), None) => FileKind::Deleted,
+        (Some(o), Some(n)) if o == n => return None,
+        (Some(_), Some(_)) => FileKind::Modified,
+    };
+    let text = |b: &Option<Vec<u8>>| {
+        b.as_deref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
+    Some(DocChange {
+        kind,
+        old_path: old.as_ref().map(|_| path.to_string()),
+        new_path: new.as_ref().map(|_| path.to_string()),
+        delta: delta(&text(&old), &text(&new)),
+    })
+}
+
+/// The facts the history rules (GOV, DEC020+) judge for a change that may not be committed
+/// yet: each root's SPEC and decision log at `base` against the working tree, as one change
+/// (no commit-by-commit split; the review gate judges a task's change this way). `None`
+/// outside a git work tree.
+pub fn worktree_since(
+    dir: &Path,
+    roots: &[Root],
+    base: &str,
+) -> Result<Option<HistoryFacts>, HistoryError> {
+    let Some(repo) = Repo::discover_optional(dir)? else {
+        return Ok(None);
+    };
+    let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
+        return Ok(None);
+    };
+    let commit = match repo.resolve(base) {
+        Ok(c) => Some(c),
+        // A repository without commits: everything is new.
+        Err(_) if base == "HEAD" && repo.head()?.commit().is_none() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let label = match commit {
+        Some(c) => format!("in the task's change since {}", c.to_hex_with_len(12)),
+        None => "in the task's change".to_string(),
+    };
+    let (watched, _) = watch_roots(&workdir, roots)?;
+    let at_base = |path: &str| -> Result<Option<Vec<u8>>, HistoryError> {
+        Ok(match commit {
+            Some(c) => repo.file_at(c, path)?,
+            None => None,
+        })
+    };
+    let mut out = Vec::new();
+    for (root, w) in roots.iter().zip(&watched) {
+        let spec = doc_change(
+            &w.spec,
+            at_base(&w.spec)?,
+            repo.worktree_file(&w.spec)?,
+            SpecDelta::between,
+        );
+        let log = doc_change(
+            &w.log,
+            at_base(&w.log)?,
+            repo.worktree_file(&w.log)?,
+            LogDelta::between,
+        );
+        out.push(RootHistory {
+            root: root.display.clone(),
+            label: label.clone(),
+            spec,
+            log,
+            commits: Vec::new(),
+        });
+    }
+    Ok(Some(HistoryFacts {
+        label,
+        commits_walked: 0,
+        roots: out,
+    }))
+}
+
 fn staged(
     repo: &Repo,
     roots: &[Root],

@@ -30,9 +30,7 @@ use mesh_check::config::DecisionScope;
 use mesh_check::context::{Root, join_display};
 use mesh_check::diagnostic::{Diagnostic, Location, Severity};
 use mesh_check::engine::{self, Selection};
-use mesh_check::history::{
-    self, DocChange, FileKind, HistoryError, HistoryFacts, LogDelta, RootHistory, SpecDelta,
-};
+use mesh_check::history::{self, HistoryError};
 use mesh_check::load;
 use mesh_check::trace::{self as check_trace, TracedTask};
 use mesh_docs::DocKind;
@@ -590,93 +588,6 @@ fn trace_condition(task: &Task, index: &ItemIndex) -> Condition {
     }
 }
 
-/// The net change of one document from `base` to the working tree.
-fn doc_change<D>(
-    path: &str,
-    old: Option<Vec<u8>>,
-    new: Option<Vec<u8>>,
-    delta: impl Fn(&str, &str) -> D,
-) -> Option<DocChange<D>> {
-    let kind = match (&old, &new) {
-        (None, None) => return None,
-        (None, Some(_)) => FileKind::Added,
-        (Some(_), None) => FileKind::Deleted,
-        (Some(o), Some(n)) if o == n => return None,
-        (Some(_), Some(_)) => FileKind::Modified,
-    };
-    let text = |b: &Option<Vec<u8>>| {
-        b.as_deref()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default()
-    };
-    Some(DocChange {
-        kind,
-        old_path: old.as_ref().map(|_| path.to_string()),
-        new_path: new.as_ref().map(|_| path.to_string()),
-        delta: delta(&text(&old), &text(&new)),
-    })
-}
-
-/// The facts the history rules (GOV, DEC020+) judge: each root's SPEC and decision log at
-/// `base` against the working tree — the task's whole change, committed or not. `None`
-/// outside a git work tree.
-fn change_facts(
-    dir: &Path,
-    roots: &[Root],
-    base: &str,
-) -> Result<Option<HistoryFacts>, ReviewError> {
-    let Some(repo) = mesh_git::Repo::discover_optional(dir)? else {
-        return Ok(None);
-    };
-    let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
-        return Ok(None);
-    };
-    let commit = match repo.resolve(base) {
-        Ok(c) => Some(c),
-        // A repository without commits: everything is new.
-        Err(_) if base == "HEAD" && repo.head()?.commit().is_none() => None,
-        Err(e) => return Err(e.into()),
-    };
-    let label = match commit {
-        Some(c) => format!("in the task's change since {}", short(&c.to_string())),
-        None => "in the task's change".to_string(),
-    };
-    let (watched, _) = history::watch_roots(&workdir, roots)?;
-    let at_base = |path: &str| -> Result<Option<Vec<u8>>, ReviewError> {
-        Ok(match commit {
-            Some(c) => repo.file_at(c, path)?,
-            None => None,
-        })
-    };
-    let mut out = Vec::new();
-    for (root, w) in roots.iter().zip(&watched) {
-        let spec = doc_change(
-            &w.spec,
-            at_base(&w.spec)?,
-            repo.worktree_file(&w.spec)?,
-            SpecDelta::between,
-        );
-        let log = doc_change(
-            &w.log,
-            at_base(&w.log)?,
-            repo.worktree_file(&w.log)?,
-            LogDelta::between,
-        );
-        out.push(RootHistory {
-            root: root.display.clone(),
-            label: label.clone(),
-            spec,
-            log,
-            commits: Vec::new(),
-        });
-    }
-    Ok(Some(HistoryFacts {
-        label,
-        commits_walked: 0,
-        roots: out,
-    }))
-}
-
 /// Maps the paths diagnostics show (prefixed the way the project directory was given) to
 /// repository-relative paths, to compare them with [`evidence::changed_files`].
 struct Paths {
@@ -746,7 +657,7 @@ fn rule_findings(
     let changed: BTreeSet<String> = evidence::changed_files(dir, Some(base))?
         .into_iter()
         .collect();
-    let facts = change_facts(dir, &project.roots, base)?;
+    let facts = history::worktree_since(dir, &project.roots, base)?;
     let paths = Paths::new(dir)?;
     let doc_dirs: Vec<String> = project
         .roots
