@@ -113,11 +113,12 @@ pub trait Rule: Sync + Send {
 
 /// Declare a rule type with its metadata; the doc comment becomes the explanation.
 ///
-/// ```ignore
-/// declare_rule! {
+/// ```
+/// mesh_check::declare_rule! {
 ///     /// Finds X. ...
-///     pub struct StubMarker => DOC001, "stub-marker", Doc, Warning, "one-line summary";
+///     pub struct Example => DOC999, "example", Doc, Warning, "one-line summary";
 /// }
+/// assert_eq!((Example::META.code, Example::META.name), ("DOC999", "example"));
 /// ```
 #[macro_export]
 macro_rules! declare_rule {
