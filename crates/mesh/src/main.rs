@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: a check builds many small strings and tables, and
+/// glibc's malloc and free were about 30 % of the CPU of a 2,000-root check (bench/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Keep a repository's spec documents an enforced constitution.
 ///
 /// Atomic Mesh reads docs/PRD.md, SPEC.md, ACTIVE_SPEC.md, DECISION_LOG.md, TECH_STACK.md and
