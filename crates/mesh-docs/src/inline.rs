@@ -57,13 +57,20 @@ pub fn markers(text: &str) -> Vec<Marker> {
     let mut i = 0;
     let mut in_code = false;
     while i < b.len() {
+        // Most text holds no marker: jump to the next byte that can start one or toggle a code
+        // span (inside a code span, only its closing backtick matters).
+        let skip = if in_code {
+            text[i..].find('`')
+        } else {
+            next_special(&b[i..])
+        };
+        match skip {
+            Some(p) => i += p,
+            None => break,
+        }
         let c = b[i];
         if c == b'`' {
             in_code = !in_code;
-            i += 1;
-            continue;
-        }
-        if in_code {
             i += 1;
             continue;
         }
@@ -114,6 +121,26 @@ pub fn markers(text: &str) -> Vec<Marker> {
         i += 1;
     }
     out
+}
+
+/// The offset of the first byte in `b` that can start a marker or a code span (`` ` ``, `{`,
+/// `[`, `T`). Whole 16-byte chunks are tested without an early exit, which the compiler turns
+/// into vector compares; only the chunk that holds a hit is searched byte by byte.
+fn next_special(b: &[u8]) -> Option<usize> {
+    let special = |c: u8| c == b'`' || c == b'{' || c == b'[' || c == b'T';
+    let mut chunks = b.chunks_exact(16);
+    let mut base = 0;
+    for chunk in chunks.by_ref() {
+        if chunk.iter().fold(false, |hit, &c| hit | special(c)) {
+            return chunk.iter().position(|&c| special(c)).map(|p| base + p);
+        }
+        base += 16;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| special(c))
+        .map(|p| base + p)
 }
 
 fn word_boundary_before(b: &[u8], i: usize) -> bool {
@@ -263,6 +290,102 @@ pub fn plain_prefix(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The byte-by-byte scan `markers` used before it skipped to the next special byte.
+    fn markers_one_byte_at_a_time(text: &str) -> Vec<Marker> {
+        let mut out = Vec::new();
+        let b = text.as_bytes();
+        let mut i = 0;
+        let mut in_code = false;
+        while i < b.len() {
+            let c = b[i];
+            if c == b'`' {
+                in_code = !in_code;
+                i += 1;
+                continue;
+            }
+            if in_code {
+                i += 1;
+                continue;
+            }
+            if c == b'{' && b.get(i + 1) == Some(&b'{') {
+                if let Some(rel) = text[i + 2..].find("}}") {
+                    let inner = &text[i + 2..i + 2 + rel];
+                    if !inner.trim().is_empty() && !inner.contains('\n') && !inner.contains("{{")
+                    {
+                        let end = i + 2 + rel + 2;
+                        out.push(Marker {
+                            kind: MarkerKind::Placeholder,
+                            start: i,
+                            end,
+                            text: text[i..end].to_string(),
+                        });
+                        i = end;
+                        continue;
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            if c == b'[' {
+                if let Some((end, kind)) = bracket(text, i) {
+                    if let Some(kind) = kind {
+                        out.push(Marker {
+                            kind,
+                            start: i,
+                            end,
+                            text: text[i..end].to_string(),
+                        });
+                    }
+                    i = end;
+                    continue;
+                }
+                i += 1;
+                continue;
+            }
+            if c == b'T' && text[i..].starts_with("TODO:") && word_boundary_before(b, i) {
+                out.push(Marker {
+                    kind: MarkerKind::Todo,
+                    start: i,
+                    end: i + 5,
+                    text: "TODO:".to_string(),
+                });
+                i += 5;
+                continue;
+            }
+            i += 1;
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn markers_finds_what_the_byte_by_byte_scan_found(
+            text in "([a-zT ,.|:`{}\\[\\]\n]|é|TODO:|\\{\\{|\\}\\}|etc\\.){0,60}"
+        ) {
+            prop_assert_eq!(markers(&text), markers_one_byte_at_a_time(&text));
+        }
+
+        #[test]
+        fn markers_matches_the_byte_by_byte_scan_on_any_text(text in any::<String>()) {
+            prop_assert_eq!(markers(&text), markers_one_byte_at_a_time(&text));
+        }
+    }
+
+    #[test]
+    fn markers_in_long_text_past_several_chunks() {
+        let text = format!(
+            "{}`[A | B]` then [Postgres | SQLite] and {{{{NAME}}}} TODO: end",
+            "plain words without specials ".repeat(5)
+        );
+        assert_eq!(markers(&text), markers_one_byte_at_a_time(&text));
+        let kinds: Vec<MarkerKind> = markers(&text).iter().map(|m| m.kind).collect();
+        assert_eq!(
+            kinds,
+            [MarkerKind::OptionList, MarkerKind::Placeholder, MarkerKind::Todo]
+        );
+    }
 
     #[test]
     fn plain_drops_emphasis_and_ticks_like_the_two_replaces() {
