@@ -78,7 +78,11 @@ pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
             None,
         ));
     }
-    if let Some(pos) = bytes.iter().take(64 * 1024).position(|&b| b == 0) {
+    // `contains` on bytes is a memchr; `position` runs only for a binary file.
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    if head.contains(&0)
+        && let Some(pos) = head.iter().position(|&b| b == 0)
+    {
         let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32;
         return Err(ReadProblem::Problem(
             format!(

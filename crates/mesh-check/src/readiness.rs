@@ -244,7 +244,7 @@ pub fn score_units(doc: &Document) -> (usize, Vec<Unfilled>) {
     // The Change Policy is fixed text every SPEC carries; it is neither content nor unfilled.
     let sections: Vec<usize> = doc
         .content_sections()
-        .filter(|(_, s)| !normalize_title(&s.title).starts_with("change policy"))
+        .filter(|(_, s)| !s.norm_title.starts_with("change policy"))
         .map(|(i, _)| i)
         .collect();
     let mut units_in = vec![0usize; doc.md.sections.len()];

@@ -144,7 +144,7 @@ impl Document {
     /// Index of the first content section whose normalised title satisfies `pred`.
     pub fn find_section(&self, pred: impl Fn(&str) -> bool) -> Option<usize> {
         self.content_sections()
-            .find(|(_, s)| pred(&normalize_title(&s.title)))
+            .find(|(_, s)| pred(&s.norm_title))
             .map(|(i, _)| i)
     }
 
@@ -264,7 +264,7 @@ fn preamble(md: &Markdown) -> Vec<usize> {
     let Some(start) = md
         .sections
         .iter()
-        .position(|s| s.level > 0 && normalize_title(&s.title).starts_with("llm prompt"))
+        .position(|s| s.level > 0 && s.norm_title.starts_with("llm prompt"))
     else {
         return out;
     };

@@ -514,7 +514,7 @@ pub fn generate(docs: &DocSet) -> Generated {
         // (`- None: the tool opens no sockets`): show that as written.
         let mut labels = Vec::new();
         for (idx, sec) in doc.content_sections() {
-            let t = normalize_title(&sec.title);
+            let t = sec.norm_title.as_str();
             if !(t.contains("api") || t.contains("interface") || t.contains("endpoint")) {
                 continue;
             }
@@ -1853,7 +1853,7 @@ fn scaffold_lines(id: RegionId) -> &'static [String] {
             for id in RegionId::ALL {
                 let Some((_, sec)) = doc
                     .content_sections()
-                    .find(|(_, s)| id.matches_title(&normalize_title(&s.title)))
+                    .find(|(_, s)| id.matches_title(&s.norm_title))
                 else {
                     continue;
                 };

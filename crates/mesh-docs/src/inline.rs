@@ -312,8 +312,7 @@ mod tests {
             if c == b'{' && b.get(i + 1) == Some(&b'{') {
                 if let Some(rel) = text[i + 2..].find("}}") {
                     let inner = &text[i + 2..i + 2 + rel];
-                    if !inner.trim().is_empty() && !inner.contains('\n') && !inner.contains("{{")
-                    {
+                    if !inner.trim().is_empty() && !inner.contains('\n') && !inner.contains("{{") {
                         let end = i + 2 + rel + 2;
                         out.push(Marker {
                             kind: MarkerKind::Placeholder,
@@ -383,7 +382,11 @@ mod tests {
         let kinds: Vec<MarkerKind> = markers(&text).iter().map(|m| m.kind).collect();
         assert_eq!(
             kinds,
-            [MarkerKind::OptionList, MarkerKind::Placeholder, MarkerKind::Todo]
+            [
+                MarkerKind::OptionList,
+                MarkerKind::Placeholder,
+                MarkerKind::Todo
+            ]
         );
     }
 

@@ -46,6 +46,10 @@ pub struct Section {
     pub level: u8,
     /// Heading text with surrounding `#`, spaces and emphasis markers removed.
     pub title: String,
+    /// `title` through [`normalize_title`], computed once: sections are looked up by it many
+    /// times per check.
+    #[serde(skip)]
+    pub norm_title: String,
     /// The heading line (empty span at 0 for the leading pseudo-section).
     pub heading: Span,
     pub blocks: Vec<Block>,
@@ -229,7 +233,7 @@ impl Markdown {
     pub fn find(&self, pred: impl Fn(&str) -> bool) -> Option<usize> {
         self.sections
             .iter()
-            .position(|s| s.level > 0 && pred(&normalize_title(&s.title)))
+            .position(|s| s.level > 0 && pred(&s.norm_title))
     }
 
     /// The section at `idx` followed by its subsections (until a heading of the same or higher level).
@@ -555,6 +559,7 @@ impl<'a> Parser<'a> {
         let mut sections = vec![Section {
             level: 0,
             title: String::new(),
+            norm_title: String::new(),
             heading: Span::default(),
             blocks: Vec::new(),
         }];
@@ -569,9 +574,11 @@ impl<'a> Parser<'a> {
             if indent < 4
                 && let Some((level, title)) = heading(trimmed)
             {
+                let title = clean_heading_title(title);
                 sections.push(Section {
                     level,
-                    title: clean_heading_title(title),
+                    norm_title: normalize_title(&title),
+                    title,
                     heading: line.span(),
                     blocks: Vec::new(),
                 });

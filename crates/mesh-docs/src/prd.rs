@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::document::{Document, labeled_items, leading_id, tables};
 use crate::inline;
-use crate::markdown::{Block, ListItem, Section, Span, normalize_title};
+use crate::markdown::{Block, ListItem, Section, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -73,7 +73,7 @@ impl Prd {
         let mut prd = Prd::default();
         let mut labels = Vec::new();
         for (idx, sec) in doc.content_sections() {
-            let title = normalize_title(&sec.title);
+            let title = sec.norm_title.as_str();
             let sub = own_subtree(doc.subtree(idx));
             let direct = std::slice::from_ref(sec);
             if title.starts_with("one-liner")
@@ -156,7 +156,7 @@ fn own_subtree(sub: &[Section]) -> &[Section] {
     let end = sub
         .iter()
         .skip(1)
-        .position(|s| is_prd_section(&normalize_title(&s.title)))
+        .position(|s| is_prd_section(&s.norm_title))
         .map(|p| p + 1)
         .unwrap_or(sub.len());
     &sub[..end]
@@ -320,7 +320,7 @@ fn stories(prd: &mut Prd, doc: &Document, idx: usize) {
     let sub = own_subtree(doc.subtree(idx));
     let mut labels = Vec::new();
     for sec in sub {
-        let p = priority_of(&normalize_title(&sec.title)).unwrap_or(Priority::Must);
+        let p = priority_of(&sec.norm_title).unwrap_or(Priority::Must);
         let one = std::slice::from_ref(sec);
         for l in labeled_items(one, &mut labels) {
             if l.depth > 0 || inline::is_unfilled(&l.item.text) || l.item.text.trim().is_empty() {

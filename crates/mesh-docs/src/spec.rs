@@ -156,7 +156,7 @@ impl Spec {
 
         // Data model.
         for (idx, sec) in doc.content_sections() {
-            let title = normalize_title(&sec.title);
+            let title = sec.norm_title.as_str();
             if !(title.contains("data model") || title == "entities" || title == "relationships") {
                 continue;
             }
@@ -179,7 +179,7 @@ impl Spec {
 
         // API / Interfaces.
         for (idx, sec) in doc.content_sections() {
-            let title = normalize_title(&sec.title);
+            let title = sec.norm_title.as_str();
             if !(title.contains("api") || title.contains("interface") || title.contains("endpoint"))
             {
                 continue;
@@ -297,7 +297,7 @@ impl Spec {
                 }
             }
             for sec in sub {
-                let st = normalize_title(&sec.title);
+                let st = sec.norm_title.as_str();
                 let one = std::slice::from_ref(sec);
                 if st.contains("librar") || st.contains("crate") || st.contains("package") {
                     for l in labeled_items(one, &mut labels) {

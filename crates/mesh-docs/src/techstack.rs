@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::document::{Document, tables};
 use crate::inline;
-use crate::markdown::{Block, Span, normalize_title};
+use crate::markdown::{Block, Span};
 
 /// One approved requirement line from a fenced list (`uvicorn[standard]>=0.29`).
 #[derive(Debug, Clone, Serialize)]
@@ -104,7 +104,7 @@ impl TechStack {
     pub fn from_document(doc: &Document) -> TechStack {
         let mut ts = TechStack::default();
         for (idx, sec) in doc.content_sections() {
-            let title = normalize_title(&sec.title);
+            let title = sec.norm_title.as_str();
             for b in &sec.blocks {
                 if let Block::Fence(f) = b {
                     if !(title.contains("approved")

@@ -114,7 +114,7 @@ impl Rule for ActiveSpecContradictsSpec {
         let human = |span: Span| !h.scan.contains_line(span.line);
         let mut labels = Vec::new();
         for (idx, sec) in doc.content_sections() {
-            let section_title = normalize_title(&sec.title);
+            let section_title = sec.norm_title.as_str();
             let one = std::slice::from_ref(&doc.md.sections[idx]);
             for l in labeled_items(one, &mut labels) {
                 if !human(l.item.span) || inline::is_unfilled(&l.item.text) {
