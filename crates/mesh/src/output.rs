@@ -16,6 +16,19 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Write to a buffered stdout through `write` (for output too large to build as one string);
+/// a closed pipe (`mesh check | head`) is not an error.
+pub fn print_with(
+    write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Print an error chain as `error: ...` with causes, and return exit code 2.
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     if err.chain().any(|c| {

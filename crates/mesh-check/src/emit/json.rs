@@ -92,6 +92,19 @@ fn related<'a>(loc: &'a Location, message: &'a str) -> JsonRelated<'a> {
 /// Render `diags` (sorted, see [`super::sorted`]) and `summary` as a pretty-printed JSON document
 /// ending with a newline.
 pub fn json(diags: &[Diagnostic], summary: &Summary) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = json_to(&mut out, diags, summary);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`json`] written straight to `w` (a buffered stdout): a 2,000-root check prints some 30 MB
+/// of JSON, which need not be held in memory, let alone grown by doubling.
+pub fn json_to<W: std::io::Write>(
+    mut w: W,
+    diags: &[Diagnostic],
+    summary: &Summary,
+) -> std::io::Result<()> {
     let doc = Document {
         schema_version: JSON_SCHEMA_VERSION,
         diagnostics: sorted(diags)
@@ -123,16 +136,10 @@ pub fn json(diags: &[Diagnostic], summary: &Summary) -> String {
             .collect(),
         summary,
     };
-    // Serialising these plain structs (strings, integers, vectors) cannot fail; fall back to a
-    // minimal valid document rather than panic if it ever did.
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {
-        format!(
-            "{{\"schema_version\": {JSON_SCHEMA_VERSION}, \"error\": {}}}",
-            serde_json::Value::String(e.to_string())
-        )
-    });
-    text.push('\n');
-    text
+    // Serialising these plain structs (strings, integers, vectors) fails only when `w` does.
+    serde_json::to_writer_pretty(&mut w, &doc).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ mod sarif;
 
 pub use github::github;
 pub use human::{SourceLookup, human};
-pub use json::{JSON_SCHEMA_VERSION, json};
+pub use json::{JSON_SCHEMA_VERSION, json, json_to};
 pub use sarif::{SARIF_SCHEMA_URI, SarifOptions, file_uri_for_dir, sarif};
 
 use std::collections::BTreeSet;

@@ -164,7 +164,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             s
         }
-        Format::Json => emit::json(&diags, &Summary::from_diagnostics(&diags, files, roots)),
+        Format::Json => {
+            // Streamed: a monorepo's JSON is tens of megabytes.
+            output::print_with(|w| {
+                emit::json_to(w, &diags, &Summary::from_diagnostics(&diags, files, roots))
+            })?;
+            return Ok(exit_code(errors));
+        }
         Format::Sarif => emit::sarif(
             &diags,
             &descriptors,
@@ -176,11 +182,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Github => emit::github(&diags, &descriptors),
     };
     output::print(&text)?;
-    Ok(if errors > 0 {
+    Ok(exit_code(errors))
+}
+
+fn exit_code(errors: usize) -> ExitCode {
+    if errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// What `mesh check` keeps of one root's report.
