@@ -217,12 +217,9 @@ fn run(
         copied: 0,
         last_error: None,
     };
-    loop {
-        match stopped.recv_timeout(config.every) {
-            Err(RecvTimeoutError::Timeout) => round.run(),
-            // The store dropped its `Checkpointer`.
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-        }
+    // Anything but a timeout means the store dropped its `Checkpointer` (the channel closed).
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(config.every) {
+        round.run();
     }
     counters.running.store(false, Ordering::SeqCst);
 }
