@@ -28,7 +28,7 @@ pub use problem::Problem;
 pub use state::AppState;
 
 use mesh_service::project::Project;
-use mesh_store::{Store, StoreLocation};
+use mesh_store::{OpenOptions, Store, StoreLocation};
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -68,6 +68,10 @@ pub enum ServeError {
 }
 
 /// Open the project and the store and build the shared state (also used by `mesh mcp`).
+///
+/// The server keeps the store open and serves many calls through its one connection, so a
+/// SQLite store checkpoints its WAL in the background instead of inside a commit
+/// ([`OpenOptions::background_checkpoint`]).
 pub fn open_state(
     project_dir: PathBuf,
     discover: bool,
@@ -75,7 +79,13 @@ pub fn open_state(
     lease: Duration,
 ) -> Result<AppState, ServeError> {
     let project = Project::open(&project_dir, discover)?;
-    let opened = Store::open(store)?;
+    let opened = Store::open_with(
+        store,
+        &OpenOptions {
+            background_checkpoint: true,
+            ..OpenOptions::default()
+        },
+    )?;
     let state = AppState::new(project_dir, discover, project, opened, lease)?;
     state.set_location(store.clone());
     Ok(state)
@@ -129,6 +139,18 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
             stop.cancel();
         })
         .await?;
+    if let Some(c) = state.store().wal_checkpoints() {
+        tracing::info!(
+            rounds = c.rounds,
+            frames = c.frames,
+            restarts = c.restarts,
+            truncates = c.truncates,
+            busy = c.busy,
+            errors = c.errors,
+            longest_hold_ms = c.longest_hold_ms,
+            "background WAL checkpoints"
+        );
+    }
     tracing::info!("mesh serve stopped");
     Ok(())
 }
@@ -170,4 +192,32 @@ pub fn init_logging_with_default(level: &str) {
         .with_writer(std::io::stderr)
         .with_current_span(false)
         .try_init();
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_checkpoints_a_sqlite_store_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        std::fs::write(dir.path().join("docs/SPEC.md"), "# Spec\n").unwrap();
+        let store = StoreLocation::Sqlite(dir.path().join(".mesh/mesh.db"));
+        let state = open_state(
+            dir.path().to_path_buf(),
+            false,
+            &store,
+            Duration::from_secs(300),
+        )
+        .unwrap();
+        let stats = state
+            .store()
+            .wal_checkpoints()
+            .expect("a background checkpointer");
+        assert!(stats.running);
+        // A one-shot command opening the same store keeps SQLite's automatic checkpoint.
+        assert_eq!(Store::open(&store).unwrap().wal_checkpoints(), None);
+    }
 }

@@ -17,6 +17,7 @@
 //! - "Now" comes from a [`Clock`]; tests use [`ManualClock`].
 //! - All SQL is parameterised.
 
+mod checkpointer;
 mod clock;
 mod db;
 mod error;
@@ -28,6 +29,7 @@ mod store;
 mod tokens;
 mod watch;
 
+pub use checkpointer::WalCheckpoints;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
 pub use evidence::{Evidence, EvidenceKind, MAX_EVIDENCE_DATA, NewEvidence};

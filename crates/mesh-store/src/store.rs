@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::checkpointer::{self, Checkpointer, WalCheckpoints};
 use crate::clock::{Clock, SystemClock, millis_to_ts};
 use crate::db::{Conn, Dialect, P, PgConn, Row, SqliteConn, map_sqlite};
 use crate::error::{Result, StoreError};
@@ -37,6 +38,12 @@ pub struct OpenOptions {
     pub pg_schema: Option<String>,
     /// The clock ("now"). Default: the system clock.
     pub clock: Arc<dyn Clock>,
+    /// SQLite: checkpoint the WAL from a background thread with its own connection instead of
+    /// inside the commit that fills it (see [`Store::wal_checkpoints`]). For processes that keep
+    /// the store open and serve many calls (`mesh serve`, `mesh mcp`): a commit then never waits
+    /// for a checkpoint's fsync. Default off: a one-shot command keeps SQLite's automatic
+    /// checkpoint. Ignored for PostgreSQL.
+    pub background_checkpoint: bool,
 }
 
 impl Default for OpenOptions {
@@ -46,6 +53,7 @@ impl Default for OpenOptions {
             connect_timeout: Duration::from_secs(5),
             pg_schema: None,
             clock: Arc::new(SystemClock),
+            background_checkpoint: false,
         }
     }
 }
@@ -61,6 +69,9 @@ enum Backend {
 /// time. For parallel work open one `Store` per thread (cheap for SQLite; one connection each
 /// for PostgreSQL). Every method is synchronous; async callers use `spawn_blocking`.
 pub struct Store {
+    /// Declared before `backend` so that it stops first: the store's own connection then closes
+    /// last and does SQLite's checkpoint-on-close as without it.
+    checkpointer: Option<Checkpointer>,
     backend: Backend,
     clock: Arc<dyn Clock>,
     location: String,
@@ -1105,7 +1116,17 @@ impl Store {
                 .map_err(|e| map_sqlite(&p, e))
         })?;
         migrate::migrate_sqlite(&mut db, ms(opts.clock.now()))?;
+        let checkpointer = opts
+            .background_checkpoint
+            .then(|| Checkpointer::take_over(&db, checkpointer::Config::default()))
+            .and_then(|started| {
+                // Not fatal: the store keeps SQLite's automatic checkpoint.
+                started
+                    .inspect_err(|e| tracing::warn!(store = %path.display(), error = %e, "no background WAL checkpoints; SQLite checkpoints in the commits"))
+                    .ok()
+            });
         Ok(Store {
+            checkpointer,
             backend: Backend::Sqlite(Mutex::new(db)),
             clock: opts.clock.clone(),
             location: path.display().to_string(),
@@ -1160,6 +1181,7 @@ impl Store {
         }
         migrate::migrate_postgres(&mut db, ms(opts.clock.now()))?;
         Ok(Store {
+            checkpointer: None,
             backend: Backend::Postgres(Box::new(Mutex::new(db))),
             clock: opts.clock.clone(),
             location: shown,
@@ -1183,6 +1205,12 @@ impl Store {
     /// The file path, or the URL without password.
     pub fn location(&self) -> &str {
         &self.location
+    }
+
+    /// What the background WAL checkpointer did so far; `None` when the store has none
+    /// ([`OpenOptions::background_checkpoint`] off, PostgreSQL, or it could not start).
+    pub fn wal_checkpoints(&self) -> Option<WalCheckpoints> {
+        self.checkpointer.as_ref().map(Checkpointer::stats)
     }
 
     /// The schema version of the store.
