@@ -97,6 +97,19 @@ fn check_loaded(
 ) -> RootReport {
     let loaded = load_root(&root);
     let readiness = readiness_of(&root, &loaded, config);
+    finish_root(root, loaded, readiness, config, selection, history, code)
+}
+
+/// Check a root whose documents are loaded and assessed.
+fn finish_root(
+    root: Root,
+    loaded: LoadedRoot,
+    readiness: Readiness,
+    config: &Config,
+    selection: &Selection,
+    history: Option<&HistoryFacts>,
+    code: Option<&mesh_deps::RepoFacts>,
+) -> RootReport {
     let ctx = Context::new(
         &root,
         &loaded.docs,
@@ -237,6 +250,28 @@ where
     T: Send,
     F: Fn(RootReport) -> T + Sync + Send,
 {
+    if let [root] = roots.as_slice() {
+        let root = root.clone();
+        // One root (the pre-commit hook): reading its code and reading its documents are
+        // independent, so they run side by side on the two halves of the pool.
+        let (scans, (loaded, readiness)) = rayon::join(
+            || scan_if_wanted(std::slice::from_ref(&root), config, selection),
+            || {
+                let loaded = load_root(&root);
+                let readiness = readiness_of(&root, &loaded, config);
+                (loaded, readiness)
+            },
+        );
+        return vec![keep(finish_root(
+            root,
+            loaded,
+            readiness,
+            config,
+            selection,
+            history,
+            scans.for_root(0),
+        ))];
+    }
     let scans = scan_if_wanted(&roots, config, selection);
     roots
         .into_par_iter()
