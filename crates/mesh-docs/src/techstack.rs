@@ -113,7 +113,7 @@ impl TechStack {
                     {
                         continue;
                     }
-                    let eco = ecosystem_of(&title, &f.info.to_ascii_lowercase());
+                    let eco = ecosystem_of(title, &f.info.to_ascii_lowercase());
                     let mut offset = f.content_span.start;
                     for (i, line) in f.content.split('\n').enumerate() {
                         let t = line.trim();
