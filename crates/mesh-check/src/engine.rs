@@ -95,9 +95,15 @@ fn check_loaded(
     history: Option<&HistoryFacts>,
     code: Option<&mesh_deps::RepoFacts>,
 ) -> RootReport {
-    let loaded = load_root(&root);
-    let readiness = readiness_of(&root, &loaded, config);
+    let (loaded, readiness) = load_and_assess(&root, config);
     finish_root(root, loaded, readiness, config, selection, history, code)
+}
+
+/// Read and parse a root's documents and score their readiness.
+fn load_and_assess(root: &Root, config: &Config) -> (LoadedRoot, Readiness) {
+    let loaded = load_root(root);
+    let readiness = readiness_of(root, &loaded, config);
+    (loaded, readiness)
 }
 
 /// Check a root whose documents are loaded and assessed.
@@ -256,11 +262,7 @@ where
         // independent, so they run side by side on the two halves of the pool.
         let (scans, (loaded, readiness)) = rayon::join(
             || scan_if_wanted(std::slice::from_ref(&root), config, selection),
-            || {
-                let loaded = load_root(&root);
-                let readiness = readiness_of(&root, &loaded, config);
-                (loaded, readiness)
-            },
+            || load_and_assess(&root, config),
         );
         return vec![keep(finish_root(
             root,

@@ -185,14 +185,35 @@ fn open(path: &Path, busy: Duration) -> Result<rusqlite::Connection> {
     Ok(conn)
 }
 
+/// The checkpoint modes the thread uses (SQLite's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Passive,
+    Restart,
+    Truncate,
+}
+
+impl Mode {
+    fn sql(self) -> &'static str {
+        match self {
+            Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+            Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
+            Mode::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Passive => "PASSIVE",
+            Mode::Restart => "RESTART",
+            Mode::Truncate => "TRUNCATE",
+        }
+    }
+}
+
 /// `(busy, frames in the log, frames copied)` as `PRAGMA wal_checkpoint(MODE)` reports them.
-fn checkpoint(conn: &rusqlite::Connection, mode: &str) -> rusqlite::Result<(bool, i64, i64)> {
-    let sql = match mode {
-        "RESTART" => "PRAGMA wal_checkpoint(RESTART)",
-        "TRUNCATE" => "PRAGMA wal_checkpoint(TRUNCATE)",
-        _ => "PRAGMA wal_checkpoint(PASSIVE)",
-    };
-    conn.query_row(sql, [], |r| {
+fn checkpoint(conn: &rusqlite::Connection, mode: Mode) -> rusqlite::Result<(bool, i64, i64)> {
+    conn.query_row(mode.sql(), [], |r| {
         Ok((r.get::<_, i64>(0)? != 0, r.get(1)?, r.get(2)?))
     })
 }
@@ -250,7 +271,7 @@ impl Round<'_> {
         let quiet = version.is_some() && version == self.last_version;
         self.last_version = version;
 
-        let Some((busy, log, copied)) = self.checkpoint("PASSIVE") else {
+        let Some((busy, log, copied)) = self.checkpoint(Mode::Passive) else {
             return;
         };
         // The log rewound (a writer started it again) when it holds fewer frames than copied.
@@ -266,9 +287,9 @@ impl Round<'_> {
             return;
         }
         let mode = if quiet && copied == log {
-            "TRUNCATE"
+            Mode::Truncate
         } else if log >= self.config.restart_frames {
-            "RESTART"
+            Mode::Restart
         } else {
             return;
         };
@@ -282,7 +303,7 @@ impl Round<'_> {
             && !busy
         {
             self.copied = copied;
-            let done = if mode == "TRUNCATE" {
+            let done = if mode == Mode::Truncate {
                 &self.counters.truncates
             } else {
                 &self.counters.restarts
@@ -292,7 +313,7 @@ impl Round<'_> {
     }
 
     /// One checkpoint; `None` after an error (counted and logged).
-    fn checkpoint(&mut self, mode: &str) -> Option<(bool, i64, i64)> {
+    fn checkpoint(&mut self, mode: Mode) -> Option<(bool, i64, i64)> {
         match checkpoint(self.conn, mode) {
             Ok(r) => {
                 if r.0 {
@@ -305,7 +326,7 @@ impl Round<'_> {
                 None
             }
             Err(e) => {
-                self.error(mode, &e);
+                self.error(mode.name(), &e);
                 None
             }
         }

@@ -8,12 +8,7 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// Write `text` to stdout. A closed pipe (`mesh check | head`) is not an error.
 pub fn print(text: &str) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    print_with(|out| out.write_all(text.as_bytes()))
 }
 
 /// Write to a buffered stdout through `write` (for output too large to build as one string);
