@@ -181,7 +181,7 @@ pub fn run_context(ctx: &Context<'_>, selection: &Selection) -> Vec<Diagnostic> 
             found
         })
         .collect();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(found.iter().map(Vec::len).sum());
     for found in found {
         for mut d in found {
             let Some(sev) = config.severity_for(d.code, d.severity) else {
@@ -256,26 +256,82 @@ where
     T: Send,
     F: Fn(RootReport) -> T + Sync + Send,
 {
+    let checked = check_roots_inner(
+        roots,
+        config,
+        selection,
+        || Ok::<_, std::convert::Infallible>(history),
+        keep,
+    );
+    match checked {
+        Ok((_, reports)) => reports,
+        Err(never) => match never {},
+    }
+}
+
+/// [`check_roots_map_with_history`] with the git facts produced by `history` on the way, and
+/// returned beside the reports. With one root (the pre-commit hook) `history` runs beside the
+/// reading of the root's code, while its documents are read and parsed on the other core: the
+/// three are independent until the rules run. With several roots it runs first. An error from
+/// `history` is returned as is.
+pub fn check_roots_map_collecting<T, F, E>(
+    roots: Vec<Root>,
+    config: &Config,
+    selection: &Selection,
+    history: impl FnOnce() -> Result<Option<HistoryFacts>, E> + Send,
+    keep: F,
+) -> Result<(Option<HistoryFacts>, Vec<T>), E>
+where
+    T: Send,
+    E: Send,
+    F: Fn(RootReport) -> T + Sync + Send,
+{
+    check_roots_inner(roots, config, selection, history, keep)
+}
+
+/// The one implementation of the two above: `H` is the facts owned or borrowed.
+fn check_roots_inner<T, F, E, H>(
+    roots: Vec<Root>,
+    config: &Config,
+    selection: &Selection,
+    history: impl FnOnce() -> Result<Option<H>, E> + Send,
+    keep: F,
+) -> Result<(Option<H>, Vec<T>), E>
+where
+    T: Send,
+    E: Send,
+    H: std::borrow::Borrow<HistoryFacts> + Send,
+    F: Fn(RootReport) -> T + Sync + Send,
+{
     if let [root] = roots.as_slice() {
         let root = root.clone();
-        // One root (the pre-commit hook): reading its code and reading its documents are
-        // independent, so they run side by side on the two halves of the pool.
-        let (scans, (loaded, readiness)) = rayon::join(
-            || scan_if_wanted(std::slice::from_ref(&root), config, selection),
+        // The document load is the longest of the three: it goes first, and the pool's other
+        // thread takes the git facts and then the code scan.
+        let ((loaded, readiness), (facts, scans)) = rayon::join(
             || load_and_assess(&root, config),
+            || {
+                (
+                    history(),
+                    scan_if_wanted(std::slice::from_ref(&root), config, selection),
+                )
+            },
         );
-        return vec![keep(finish_root(
+        let facts = facts?;
+        let report = keep(finish_root(
             root,
             loaded,
             readiness,
             config,
             selection,
-            history,
+            facts.as_ref().map(|f| f.borrow()),
             scans.for_root(0),
-        ))];
+        ));
+        return Ok((facts, vec![report]));
     }
+    let facts = history()?;
+    let history = facts.as_ref().map(|f| f.borrow());
     let scans = scan_if_wanted(&roots, config, selection);
-    roots
+    let reports = roots
         .into_par_iter()
         .enumerate()
         .map(|(i, root)| {
@@ -287,7 +343,8 @@ where
                 scans.for_root(i),
             ))
         })
-        .collect()
+        .collect();
+    Ok((facts, reports))
 }
 
 /// Convenience: everything under `base` with its mesh.toml.

@@ -352,11 +352,11 @@ pub fn score_decisions(doc: &Document, docs: &DocSet) -> (u8, usize, Vec<Unfille
                 continue;
             }
             whole.clear();
-            for (i, (_, c)) in row.cells.iter().enumerate() {
+            for (i, (_, c)) in row.cell_texts(&doc.text).enumerate() {
                 if i > 0 {
                     whole.push_str(" | ");
                 }
-                whole.push_str(&c.text);
+                whole.push_str(c);
             }
             if let Some(m) = inline::markers(&whole).first() {
                 unfilled.push(Unfilled {

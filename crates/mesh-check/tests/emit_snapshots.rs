@@ -65,6 +65,43 @@ fn human_colour_only_adds_styling() {
 }
 
 #[test]
+fn human_streamed_is_byte_identical_and_stops_at_a_write_error() {
+    let diags = emit_fixture::diagnostics();
+    for color in [false, true] {
+        let whole = emit::human(&diags, &emit_fixture::sources(), color);
+        let mut streamed = Vec::new();
+        emit::human_to(&mut streamed, &diags, &emit_fixture::sources(), color).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+    }
+    let mut streamed = Vec::new();
+    emit::human_to(&mut streamed, &[], &(), false).unwrap();
+    assert_eq!(streamed, b"All checks passed.\n");
+
+    /// Accepts `room` bytes, then fails like a closed pipe.
+    struct Closing {
+        room: usize,
+        calls: usize,
+    }
+    impl std::io::Write for Closing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if buf.len() > self.room {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            self.room -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = Closing { room: 10, calls: 0 };
+    let err = emit::human_to(&mut w, &diags, &emit_fixture::sources(), false).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+    assert_eq!(w.calls, 1, "rendering stops at the first failed write");
+}
+
+#[test]
 fn human_clean_run() {
     assert_eq!(emit::human(&[], &(), false), "All checks passed.\n");
 }

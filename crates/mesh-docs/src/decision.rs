@@ -8,7 +8,9 @@
 use serde::Serialize;
 
 use crate::document::{APPEND_ANCHOR, Document, tables};
-use crate::markdown::{Block, Cell, Span, Table, normalize_title};
+use rayon::prelude::*;
+
+use crate::markdown::{Block, Cell, PARALLEL_ROWS, Span, Table, normalize_title};
 
 /// A column we know by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -146,15 +148,25 @@ pub struct Decision {
     pub reverted_by: Option<String>,
     /// The whole row.
     pub span: Span,
-    /// Cells with their columns, in order.
-    pub cells: Vec<(Column, Cell)>,
+    /// Each cell's column and the span of its trimmed text in the document the row was read
+    /// from, in order ([`Decision::cell_texts`] gives the texts).
+    pub cells: Vec<(Column, Span)>,
     /// Set when the row's cell count does not match the header.
     pub malformed: Option<String>,
 }
 
 impl Decision {
-    pub fn cell(&self, col: Column) -> Option<&Cell> {
-        self.cells.iter().find(|(c, _)| *c == col).map(|(_, c)| c)
+    /// The span of the first cell in column `col`.
+    pub fn cell(&self, col: Column) -> Option<Span> {
+        self.cells.iter().find(|(c, _)| *c == col).map(|(_, s)| *s)
+    }
+
+    /// Each cell's column and text, in order, read from `text`: the document this row was
+    /// parsed from (a cell whose span does not fit `text` reads as empty).
+    pub fn cell_texts<'t>(&self, text: &'t str) -> impl Iterator<Item = (Column, &'t str)> {
+        self.cells
+            .iter()
+            .map(move |(c, s)| (*c, text.get(s.range()).unwrap_or("")))
     }
 
     /// The 1-based line of the row.
@@ -274,15 +286,21 @@ impl DecisionLog {
             log.problems
                 .push((table.span, "the decision table has no ID column".into()));
         }
-        let mut rows: Vec<&crate::markdown::Row> = table.rows.iter().collect();
         // Rows the original tool appended below the anchor comment form header-less tables
-        // right after it; they belong to the same log.
-        rows.extend(continuation_rows(doc, table));
-        for row in rows {
-            if row.cells.iter().all(|c| c.text.is_empty()) {
-                continue;
-            }
-            log.rows.push(parse_row(&log.columns, row.span, &row.cells));
+        // right after it; they belong to the same log. Blank rows are skipped.
+        let rows: Vec<&crate::markdown::Row> = table
+            .rows
+            .iter()
+            .chain(continuation_rows(doc, table))
+            .filter(|row| !row.cells.iter().all(|c| c.text.is_empty()))
+            .collect();
+        let columns = &log.columns;
+        let parse = |row: &&crate::markdown::Row| parse_row(columns, row.span, &row.cells);
+        if rows.len() >= PARALLEL_ROWS {
+            // Written in place into a vector of the exact length.
+            rows.par_iter().map(parse).collect_into_vec(&mut log.rows);
+        } else {
+            log.rows = rows.iter().map(parse).collect();
         }
         log
     }
@@ -408,10 +426,11 @@ fn parse_row(columns: &[Column], span: Span, cells: &[Cell]) -> Decision {
             reverted_by = Some(b);
         }
     }
-    let mut paired: Vec<(Column, Cell)> = Vec::with_capacity(cells.len());
-    for (i, c) in cells.iter().enumerate() {
-        paired.push((columns.get(i).copied().unwrap_or(Column::Other), c.clone()));
-    }
+    let paired: Vec<(Column, Span)> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (columns.get(i).copied().unwrap_or(Column::Other), c.span))
+        .collect();
     Decision {
         id: first,
         date: if is_kickback {
@@ -528,6 +547,35 @@ mod tests {
         assert_eq!(log.rows[4].id, "1700000001");
         assert_eq!(log.rows[1].status, Status::Active);
         assert_eq!(log.rows[1].supersedes, vec!["001"]);
+        let cells: Vec<(Column, &str)> = log.rows[1].cell_texts(text).collect();
+        assert_eq!(
+            cells,
+            vec![
+                (Column::Id, "002"),
+                (Column::Date, "2026-01-02"),
+                (Column::Type, "ARCH"),
+                (Column::Decision, "Use Postgres. Supersedes 001"),
+                (Column::Rationale, "scale"),
+                (Column::Scope, "data"),
+                (Column::Task, "T-1"),
+                (Column::Status, "ACCEPTED"),
+            ]
+        );
+        let status = log.rows[1].cell(Column::Status).map(|s| &text[s.range()]);
+        assert_eq!(status, Some("ACCEPTED"));
+        assert_eq!(
+            log.rows[3].cell(Column::Status),
+            None,
+            "a short row has no Status cell"
+        );
+        assert_eq!(
+            log.rows[1]
+                .cell_texts("short")
+                .map(|(_, t)| t)
+                .collect::<String>(),
+            "",
+            "spans that do not fit the text read as empty"
+        );
         assert_eq!(log.successor_of("001"), Some("002"));
         assert_eq!(log.rows[2].row, RowKind::Kickback);
         assert!(log.rows[2].malformed.is_none());

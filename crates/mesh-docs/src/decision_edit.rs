@@ -702,7 +702,7 @@ fn apply(
         && let Some(cell) = old.cell(Column::Status)
     {
         let new_status = lay.style.render(status, Some(&id));
-        let range = cell.span.range();
+        let range = cell.range();
         if range.end > at || text.get(cursor..range.start).is_none() {
             return Err(EditError::Internal(format!(
                 "status cell of `{}` is not before the insertion point",
@@ -711,7 +711,7 @@ fn apply(
         }
         out.push_str(&text[cursor..range.start]);
         out.push_str(&new_status);
-        if cell.text.is_empty() {
+        if range.is_empty() {
             out.push(' ');
         }
         cursor = range.end;

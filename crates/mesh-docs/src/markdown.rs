@@ -5,6 +5,7 @@
 //! paragraphs — and never fails: any input yields a [`Markdown`] value. CRLF line endings, a
 //! UTF-8 byte-order mark and tab indentation are accepted; every span indexes the original text.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// A byte range into the document text (end exclusive) and the 1-based line where it starts.
@@ -421,6 +422,23 @@ fn clean_heading_title(t: &str) -> String {
     t.trim().trim_matches('*').trim().to_string()
 }
 
+/// Tables with at least this many rows are read on all cores (a decision log can have thousands
+/// of rows); below it the hand-off costs more than it saves. Shared with the decision log.
+pub(crate) const PARALLEL_ROWS: usize = 512;
+
+/// The rows of a table, in order.
+fn split_rows(lines: &[Line<'_>]) -> Vec<Row> {
+    let row = |l: &Line<'_>| Row {
+        span: l.span(),
+        cells: split_row(l),
+    };
+    if lines.len() >= PARALLEL_ROWS {
+        lines.par_iter().map(row).collect()
+    } else {
+        lines.iter().map(row).collect()
+    }
+}
+
 /// Split a table line into trimmed cells with spans.
 fn split_row(line: &Line<'_>) -> Vec<Cell> {
     let text = line.text;
@@ -503,8 +521,10 @@ struct Parser<'a> {
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
         let bom = text.starts_with('\u{feff}');
-        let mut lines = Vec::new();
-        let mut line_starts = Vec::new();
+        // One line per `\n` plus the last: sized once instead of grown by doubling.
+        let count = memchr_count(text.as_bytes(), b'\n') + 1;
+        let mut lines = Vec::with_capacity(count);
+        let mut line_starts = Vec::with_capacity(count);
         let mut crlf = false;
         let mut start = 0;
         let mut number = 1u32;
@@ -716,7 +736,7 @@ impl<'a> Parser<'a> {
     fn table(&mut self) -> Block {
         let first = self.lines[self.pos];
         let piped = strip_indent(first.text).starts_with('|');
-        let mut raw_rows = Vec::new();
+        let from = self.pos;
         while self.pos < self.lines.len() {
             let l = self.lines[self.pos];
             let t = strip_indent(l.text);
@@ -728,19 +748,13 @@ impl<'a> Parser<'a> {
             if !row_like {
                 break;
             }
-            raw_rows.push(Row {
-                span: l.span(),
-                cells: split_row(&l),
-            });
             self.pos += 1;
         }
-        let last_end = raw_rows.last().map(|r| r.span.end).unwrap_or(first.start);
+        let mut rows = split_rows(&self.lines[from..self.pos]);
+        let last_end = rows.last().map(|r| r.span.end).unwrap_or(first.start);
         let mut header = None;
-        let mut rows = raw_rows;
         if rows.len() >= 2 && is_delimiter_row(&rows[1].cells) {
-            let h = rows.remove(0);
-            rows.remove(0);
-            header = Some(h.cells);
+            header = rows.drain(..2).next().map(|h| h.cells);
         }
         Block::Table(Table {
             span: Span {

@@ -382,9 +382,8 @@ fn active_rows(project: &Project) -> Vec<ActiveRow> {
                 continue;
             }
             let text = d
-                .cells
-                .iter()
-                .map(|(_, c)| c.text.as_str())
+                .cell_texts(&doc.text)
+                .map(|(_, c)| c)
                 .collect::<Vec<_>>()
                 .join(" | ");
             rows.push(ActiveRow {

@@ -7,7 +7,7 @@
 //!
 //! | format | function | for |
 //! |---|---|---|
-//! | human | [`human`] | people at a terminal: rustc-like, with the source line and a `^^^` underline |
+//! | human | [`human`], [`human_to`] | people at a terminal: rustc-like, with the source line and a `^^^` underline |
 //! | json | [`json()`] | scripts: a stable document with `schema_version` |
 //! | sarif | [`sarif`] | code scanning (SARIF 2.1.0; every result has a location) |
 //! | github | [`github`] | GitHub Actions workflow commands (annotations in a pull request) |
@@ -26,7 +26,7 @@ mod json;
 mod sarif;
 
 pub use github::github;
-pub use human::{SourceLookup, human};
+pub use human::{SourceLookup, human, human_to};
 pub use json::{JSON_SCHEMA_VERSION, json, json_to};
 pub use sarif::{SARIF_SCHEMA_URI, SarifOptions, file_uri_for_dir, sarif};
 

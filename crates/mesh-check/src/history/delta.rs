@@ -360,7 +360,7 @@ impl LogDelta {
             let (Some(oh), Some(nh)) = (&old_header, &new_header) else {
                 continue;
             };
-            let changed = changed_columns(oh, orow, nh, nrow);
+            let changed = changed_columns(oh, (otext, orow), nh, (ntext, nrow));
             let kind = if !changed.is_empty() {
                 RewriteKind::Content { columns: changed }
             } else if orow.status_raw.trim() == nrow.status_raw.trim() {
@@ -527,6 +527,8 @@ fn rows_of<'t>(h: &Header, lines: &[(u32, &'t str)]) -> Vec<(u32, &'t str, Decis
 }
 
 /// Parse row lines through the document parser: a small log with the header and these rows.
+/// Each row's cell spans are made relative to its own line, so that
+/// [`Decision::cell_texts`] reads them from the row text returned beside it.
 fn parse_rows<'t>(h: &Header, rows: &[(u32, &'t str)]) -> Vec<(u32, &'t str, Decision)> {
     const FIRST_ROW_LINE: u32 = 5;
     let mut text = format!("## Records\n\n{}\n{}\n", h.text, h.separator);
@@ -539,9 +541,14 @@ fn parse_rows<'t>(h: &Header, rows: &[(u32, &'t str)]) -> Vec<(u32, &'t str, Dec
     let log = DecisionLog::from_document(&doc);
     log.rows
         .into_iter()
-        .filter_map(|d| {
+        .filter_map(|mut d| {
             let idx = d.line().checked_sub(FIRST_ROW_LINE)? as usize;
             let (n, l) = rows.get(idx)?;
+            let line_start = d.span.start;
+            for (_, s) in &mut d.cells {
+                s.start = s.start.saturating_sub(line_start);
+                s.end = s.end.saturating_sub(line_start);
+            }
             Some((*n, *l, d))
         })
         .collect()
@@ -557,7 +564,14 @@ fn column_name(h: &Header, col: Column) -> String {
 
 /// Header names of the columns (other than Status) whose cells differ. Columns are matched by
 /// header name, so a column added to the table does not count as a rewrite of old rows.
-fn changed_columns(oh: &Header, o: &Decision, nh: &Header, n: &Decision) -> Vec<String> {
+fn changed_columns(
+    oh: &Header,
+    (o_text, o): (&str, &Decision),
+    nh: &Header,
+    (n_text, n): (&str, &Decision),
+) -> Vec<String> {
+    let o_cells: Vec<&str> = o.cell_texts(o_text).map(|(_, t)| t).collect();
+    let n_cells: Vec<&str> = n.cell_texts(n_text).map(|(_, t)| t).collect();
     let mut out = Vec::new();
     for (i, name) in oh.names.iter().enumerate() {
         if oh.columns.get(i) == Some(&Column::Status) {
@@ -566,21 +580,21 @@ fn changed_columns(oh: &Header, o: &Decision, nh: &Header, n: &Decision) -> Vec<
         let Some(j) = nh.names.iter().position(|x| x.eq_ignore_ascii_case(name)) else {
             continue;
         };
-        let a = o.cells.get(i).map(|(_, c)| c.text.trim()).unwrap_or("");
-        let b = n.cells.get(j).map(|(_, c)| c.text.trim()).unwrap_or("");
+        let a = o_cells.get(i).map_or("", |c| c.trim());
+        let b = n_cells.get(j).map_or("", |c| c.trim());
         if a != b {
             out.push(name.clone());
         }
     }
     // Cells beyond the header (a malformed row) count as the row's own content.
-    let extra = |d: &Decision, h: &Header| -> Vec<String> {
-        d.cells
+    let extra = |cells: &[&str], h: &Header| -> Vec<String> {
+        cells
             .iter()
             .skip(h.names.len())
-            .map(|(_, c)| c.text.trim().to_string())
+            .map(|c| c.trim().to_string())
             .collect()
     };
-    if extra(o, oh) != extra(n, nh) {
+    if extra(&o_cells, oh) != extra(&n_cells, nh) {
         out.push("(extra cells)".into());
     }
     out

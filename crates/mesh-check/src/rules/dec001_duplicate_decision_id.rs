@@ -31,7 +31,7 @@ impl Rule for DuplicateDecisionId {
         else {
             return;
         };
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::with_capacity(log.rows.len());
         for row in log
             .rows
             .iter()

@@ -52,7 +52,7 @@ impl Rule for BrokenDecisionLink {
                     continue;
                 };
                 out.push(
-                    self.diag(loc(doc, link_span(row, kind, target)), message)
+                    self.diag(loc(doc, link_span(row, &doc.text, kind, target)), message)
                         .with_help(
                             "correct the ID; `mesh decide list` shows every decision and its ID",
                         ),
@@ -63,12 +63,11 @@ impl Rule for BrokenDecisionLink {
 }
 
 /// The span of `target` after the link word in the row, or the whole row.
-fn link_span(row: &Decision, kind: LinkKind, target: &str) -> Span {
-    for (_, cell) in &row.cells {
+fn link_span(row: &Decision, text: &str, kind: LinkKind, target: &str) -> Span {
+    for (&(_, span), (_, cell)) in row.cells.iter().zip(row.cell_texts(text)) {
         // Searched in the text itself: a lower-cased copy can have other byte offsets.
         let word = kind.as_str().as_bytes();
         let Some(p) = cell
-            .text
             .as_bytes()
             .windows(word.len())
             .position(|w| w.eq_ignore_ascii_case(word))
@@ -76,12 +75,12 @@ fn link_span(row: &Decision, kind: LinkKind, target: &str) -> Span {
             continue;
         };
         let after = p + kind.as_str().len();
-        if let Some(q) = cell.text.get(after..).and_then(|s| s.find(target)) {
-            let start = cell.span.start + after + q;
+        if let Some(q) = cell.get(after..).and_then(|s| s.find(target)) {
+            let start = span.start + after + q;
             return Span {
                 start,
                 end: start + target.len(),
-                line: cell.span.line,
+                line: span.line,
             };
         }
     }

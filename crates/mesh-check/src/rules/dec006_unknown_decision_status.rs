@@ -40,7 +40,7 @@ impl Rule for UnknownDecisionStatus {
             .decisions()
             .filter(|r| r.status == Status::Unknown && r.malformed.is_none())
         {
-            let span = row.cell(Column::Status).map_or(row.span, |c| c.span);
+            let span = row.cell(Column::Status).unwrap_or(row.span);
             let message = if row.status_raw.trim().is_empty() {
                 format!("decision `{}` has an empty Status cell", row.id)
             } else {

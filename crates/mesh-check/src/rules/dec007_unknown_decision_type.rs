@@ -44,7 +44,7 @@ impl Rule for UnknownDecisionType {
             let Err(EditError::UnknownType { suggestion, .. }) = normalize_type(kind) else {
                 continue;
             };
-            let span = row.cell(Column::Type).map_or(row.span, |c| c.span);
+            let span = row.cell(Column::Type).unwrap_or(row.span);
             let help = match suggestion {
                 Some(s) => format!("write `{s}`"),
                 None => "use one of INIT, SCOPE, ARCH, API, DATA, SECURITY, UX, PERF, OPS, TEST, RELEASE".to_string(),

@@ -56,7 +56,7 @@ impl Rule for ReplacedDecisionStillActive {
                 if !matches!(old.status, Status::Active | Status::Proposed) {
                     continue;
                 }
-                let span = old.cell(Column::Status).map_or(old.span, |c| c.span);
+                let span = old.cell(Column::Status).unwrap_or(old.span);
                 out.push(
                     self.diag(
                         loc(doc, span),
