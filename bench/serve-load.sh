@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark of `mesh serve` on loopback: 64 concurrent keep-alive clients
+#   0. floor:  GET /assets/favicon.svg at 5,000 and at 1,000 requests/s: static bytes through the
+#      same server, router and middleware, measured in the same run as the baseline (each phase's
+#      p99 is printed as a ratio to the floor's at the same rate);
 #   1. reads:  GET /api/status at 5,000 requests/s (target: p99 < 5 ms), then as fast as possible;
 #   2. writes: POST /api/tasks/next then POST /api/tasks/{id}/heartbeat, alternating, at 1,000
 #      requests/s (target: p99 < 20 ms), then as fast as possible;
@@ -49,9 +52,20 @@ url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/out")
 
 echo "# mesh serve load, $clients clients, ${secs}s per phase, $(nproc) cores, SQLite store"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), mesh $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo '+dirty'), load average $(loadavg) before"
-"$load" read "$url" "$clients" 5000 "$secs"
+p99() { sed -n 's/.*p99=\([0-9.]*\) ms.*/\1/p' "$1"; }
+# "NAME p99 / floor p99 at RATE req/s: a / b ms = ratio"
+ratio() {
+    local a b
+    a=$(p99 "$work/$1"); b=$(p99 "$work/$2")
+    echo "$1 p99 / floor p99 at $3 req/s: $a / $b ms = $(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+}
+"$load" floor "$url" "$clients" 5000 "$secs" | tee "$work/floor5k"
+"$load" read "$url" "$clients" 5000 "$secs" | tee "$work/read"
+ratio read floor5k 5000
 "$load" read "$url" "$clients" 0 "$secs"
-"$load" claim "$url" "$clients" 1000 "$secs"
+"$load" floor "$url" "$clients" 1000 "$secs" | tee "$work/floor1k"
+"$load" claim "$url" "$clients" 1000 "$secs" | tee "$work/claim"
+ratio claim floor1k 1000
 "$load" claim "$url" "$clients" 0 "$secs"
 echo "# load average $(loadavg) after"
 echo "# targets: reads p99 < 5 ms at 5000 req/s; claim+heartbeat p99 < 20 ms at 1000 req/s"

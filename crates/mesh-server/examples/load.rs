@@ -6,6 +6,8 @@
 //!
 //!   load seed  STORE N                     # add N pending tasks in lane `bench` to a SQLite store
 //!   load read  URL CLIENTS RATE SECONDS    # GET /api/status
+//!   load floor URL CLIENTS RATE SECONDS    # GET /assets/favicon.svg: the same server, router
+//!                                          # and middleware serving static bytes, the baseline
 //!   load claim URL CLIENTS RATE SECONDS    # POST /api/tasks/next, then its heartbeat, repeatedly
 //!
 //! RATE is requests per second for all clients together; 0 means as fast as possible.
@@ -103,6 +105,17 @@ async fn client(
         k += 1;
         let (status, body) = match (mode.as_str(), held) {
             ("read", _) => send(&mut sender, &addr, "GET", "/api/status", &worker, "").await,
+            ("floor", _) => {
+                send(
+                    &mut sender,
+                    &addr,
+                    "GET",
+                    "/assets/favicon.svg",
+                    &worker,
+                    "",
+                )
+                .await
+            }
             (_, None) => {
                 let r = send(
                     &mut sender,
@@ -178,7 +191,7 @@ async fn main() {
             seed(&args[2], args[3].parse().expect("N"));
             return;
         }
-        Some(mode @ ("read" | "claim")) if args.len() == 6 => {
+        Some(mode @ ("read" | "floor" | "claim")) if args.len() == 6 => {
             let url = args[2]
                 .trim_start_matches("http://")
                 .trim_end_matches('/')
@@ -235,6 +248,6 @@ async fn main() {
         }
         _ => {}
     }
-    eprintln!("usage: load seed STORE N | load read|claim URL CLIENTS RATE SECONDS");
+    eprintln!("usage: load seed STORE N | load read|floor|claim URL CLIENTS RATE SECONDS");
     std::process::exit(2);
 }
