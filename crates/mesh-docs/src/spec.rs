@@ -912,11 +912,26 @@ fn looks_version_part(tok: &str) -> bool {
 }
 
 /// The version constraint written in a library line: `^1.0`, `>=1.2, <2`, `0.8`, `~= 2.1`.
+///
+/// Of several runs of version-like words, the first with an operator or a dot wins over bare
+/// numbers (`reading tables of 512 rows; ^1` is `^1`); with only bare numbers, the first.
 pub fn extract_constraint(text: &str) -> Option<String> {
     let toks: Vec<&str> = text.split_whitespace().collect();
+    let mut runs: Vec<String> = Vec::new();
+    let mut from = 0;
+    while let Some((run, next)) = constraint_run(&toks, from) {
+        runs.push(run);
+        from = next;
+    }
+    let precise = |r: &&String| r.contains(['.', '^', '~', '=', '>', '<', '*']);
+    runs.iter().find(precise).or(runs.first()).cloned()
+}
+
+/// The first run of version-like words in `toks[from..]`, and where to look for the next.
+fn constraint_run(toks: &[&str], from: usize) -> Option<(String, usize)> {
     let mut start = None;
     let mut end = 0;
-    let mut i = 0;
+    let mut i = from;
     while i < toks.len() {
         let raw = toks[i].trim_matches(|c: char| matches!(c, '(' | ')' | ';' | '`'));
         let bare = raw.trim_end_matches(',');
@@ -957,7 +972,10 @@ pub fn extract_constraint(text: &str) -> Option<String> {
         .collect::<Vec<_>>()
         .join(" ");
     let joined = joined.trim_end_matches([',', '.']).to_string();
-    (!joined.is_empty()).then_some(joined)
+    if joined.is_empty() {
+        return constraint_run(toks, end.max(s + 1));
+    }
+    Some((joined, end))
 }
 
 #[cfg(test)]
@@ -1007,6 +1025,20 @@ mod tests {
         );
         // A comma list of words is not a version list.
         assert_eq!(extract_constraint("fast,small"), None);
+        assert_eq!(
+            extract_constraint("reading tables of 512 rows on all cores; ^1").as_deref(),
+            Some("^1"),
+            "an operator or a dot beats a bare number in the prose"
+        );
+        assert_eq!(
+            extract_constraint("for 2 services, 1.2 or later").as_deref(),
+            Some("1.2")
+        );
+        assert_eq!(extract_constraint("pinned at 3").as_deref(), Some("3"));
+        assert_eq!(
+            extract_constraint("2 of them, then 3").as_deref(),
+            Some("2")
+        );
     }
 
     #[test]
