@@ -408,4 +408,41 @@ mod tests {
         assert!(!kept[1].2.is_empty());
         assert_eq!(kept[3].1, 0);
     }
+
+    #[test]
+    fn collecting_returns_the_facts_or_the_error_with_one_root_and_with_several() {
+        let config = Config::default();
+        let selection = Selection::default();
+        let facts = HistoryFacts {
+            label: "staged changes".into(),
+            commits_walked: 0,
+            roots: Vec::new(),
+        };
+        for roots in [fixture_roots()[..1].to_vec(), fixture_roots()] {
+            let n = roots.len();
+            let expected = check_roots_map(roots.clone(), &config, &selection, |r| r.diagnostics);
+            let (got, reports) = check_roots_map_collecting(
+                roots.clone(),
+                &config,
+                &selection,
+                || Ok::<_, String>(Some(facts.clone())),
+                |r| r.diagnostics,
+            )
+            .unwrap();
+            assert_eq!(got.as_ref(), Some(&facts), "{n} roots");
+            assert_eq!(
+                reports, expected,
+                "{n} roots: facts with no root change nothing"
+            );
+            let err = check_roots_map_collecting(
+                roots,
+                &config,
+                &selection,
+                || Err::<Option<HistoryFacts>, _>("unknown revision".to_string()),
+                |r| r.diagnostics,
+            )
+            .unwrap_err();
+            assert_eq!(err, "unknown revision", "{n} roots");
+        }
+    }
 }
