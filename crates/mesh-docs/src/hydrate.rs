@@ -288,8 +288,16 @@ pub fn body_hash(body: &str) -> String {
 /// SHA-256 of a source text with LF line endings and without a byte-order mark, so a checkout
 /// that converts line endings gives the same provenance.
 pub fn source_hash(text: &str) -> String {
-    let t = text.strip_prefix('\u{feff}').unwrap_or(text);
-    hex(&Sha256::digest(t.replace("\r\n", "\n").as_bytes()))
+    let mut rest = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Hashed piece by piece: the same bytes as `replace("\r\n", "\n")`, without the copy.
+    let mut hasher = Sha256::new();
+    while let Some(i) = rest.find("\r\n") {
+        hasher.update(&rest.as_bytes()[..i]);
+        hasher.update(b"\n");
+        rest = &rest[i + 2..];
+    }
+    hasher.update(rest.as_bytes());
+    hex(&hasher.finalize())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -1198,9 +1206,13 @@ fn line_span(l: &SrcLine<'_>, number: usize) -> Span {
 
 /// Find the marked parts of an ACTIVE_SPEC text and every problem with its markers.
 pub fn scan(text: &str) -> Scan {
-    let md = Markdown::parse(text);
-    let lines = split_lines(text);
-    scan_lines(&md, &lines)
+    scan_parsed(text, &Markdown::parse(text))
+}
+
+/// [`scan`] of a text already parsed: `md` must be `Markdown::parse(text)`, as a
+/// [`crate::Document`]'s `md` is of its `text` (the check reads ACTIVE_SPEC once, not twice).
+pub fn scan_parsed(text: &str, md: &Markdown) -> Scan {
+    scan_lines(md, &split_lines(text))
 }
 
 fn scan_lines(md: &Markdown, lines: &[SrcLine<'_>]) -> Scan {
@@ -1882,6 +1894,44 @@ fn scaffold_lines(id: RegionId) -> &'static [String] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_hash_is_the_hash_of_the_text_with_lf_endings() {
+        for text in [
+            "",
+            "a\r\nb\r\n",
+            "\u{feff}a\r\nb",
+            "lone\rcr\r\r\nand\n\r\n\r\n",
+            "no line ends",
+            "\r\n",
+        ] {
+            let t = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let expected = hex(&Sha256::digest(t.replace("\r\n", "\n").as_bytes()));
+            assert_eq!(source_hash(text), expected, "{text:?}");
+        }
+        assert_eq!(source_hash("a\r\nb"), source_hash("a\nb"));
+    }
+
+    #[test]
+    fn scan_of_a_parsed_text_is_the_scan_of_the_text() {
+        let text = format!(
+            "# Active spec\n{}\n- G1\n{}\n```\n{}\n```\n{}\n",
+            marker_begin(RegionId::Goals, "- G1"),
+            marker_end(RegionId::Goals),
+            marker_begin(RegionId::OutOfScope, ""),
+            marker_end(RegionId::OpenQuestions),
+        );
+        let whole = scan(&text);
+        // The goals part is found, the fenced marker is not, the stray end marker is a problem.
+        assert!(whole.get(RegionId::Goals).is_some());
+        assert!(whole.get(RegionId::OutOfScope).is_none());
+        assert_eq!(whole.problems.len(), 1, "{whole:?}");
+        let md = Markdown::parse(&text);
+        assert_eq!(
+            format!("{:?}", scan_parsed(&text, &md)),
+            format!("{whole:?}")
+        );
+    }
 
     #[test]
     fn marker_round_trip_and_problems() {

@@ -30,7 +30,7 @@ fn compute<'a>(ctx: &Context<'a>) -> Option<Hydration<'a>> {
     }
     Some(Hydration {
         doc,
-        scan: hydrate::scan(&doc.text),
+        scan: hydrate::scan_parsed(&doc.text, &doc.md),
         generated: hydrate::generate(ctx.docs),
     })
 }
