@@ -256,7 +256,7 @@ where
     T: Send,
     F: Fn(RootReport) -> T + Sync + Send,
 {
-    let checked = check_roots_inner(
+    let checked = check_roots_map_collecting(
         roots,
         config,
         selection,
@@ -273,24 +273,8 @@ where
 /// returned beside the reports. With one root (the pre-commit hook) `history` runs beside the
 /// reading of the root's code, while its documents are read and parsed on the other core: the
 /// three are independent until the rules run. With several roots it runs first. An error from
-/// `history` is returned as is.
-pub fn check_roots_map_collecting<T, F, E>(
-    roots: Vec<Root>,
-    config: &Config,
-    selection: &Selection,
-    history: impl FnOnce() -> Result<Option<HistoryFacts>, E> + Send,
-    keep: F,
-) -> Result<(Option<HistoryFacts>, Vec<T>), E>
-where
-    T: Send,
-    E: Send,
-    F: Fn(RootReport) -> T + Sync + Send,
-{
-    check_roots_inner(roots, config, selection, history, keep)
-}
-
-/// The one implementation of the two above: `H` is the facts owned or borrowed.
-fn check_roots_inner<T, F, E, H>(
+/// `history` is returned as is. `H` is the facts, owned or borrowed.
+pub fn check_roots_map_collecting<T, F, E, H>(
     roots: Vec<Root>,
     config: &Config,
     selection: &Selection,

@@ -8,9 +8,7 @@
 use serde::Serialize;
 
 use crate::document::{APPEND_ANCHOR, Document, tables};
-use rayon::prelude::*;
-
-use crate::markdown::{Block, Cell, PARALLEL_ROWS, Span, Table, normalize_title};
+use crate::markdown::{Block, Cell, Span, Table, map_rows, normalize_title};
 
 /// A column we know by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -295,13 +293,7 @@ impl DecisionLog {
             .filter(|row| !row.cells.iter().all(|c| c.text.is_empty()))
             .collect();
         let columns = &log.columns;
-        let parse = |row: &&crate::markdown::Row| parse_row(columns, row.span, &row.cells);
-        if rows.len() >= PARALLEL_ROWS {
-            // Written in place into a vector of the exact length.
-            rows.par_iter().map(parse).collect_into_vec(&mut log.rows);
-        } else {
-            log.rows = rows.iter().map(parse).collect();
-        }
+        log.rows = map_rows(&rows, |row| parse_row(columns, row.span, &row.cells));
         log
     }
 

@@ -38,7 +38,7 @@ use crate::decision::{DecisionLog, Status};
 use crate::docset::DocSet;
 use crate::document::{DocKind, Document, labeled_items, leading_id};
 use crate::inline;
-use crate::markdown::{Block, ListItem, Markdown, Span, Table, key_value, normalize_title};
+use crate::markdown::{Block, ListItem, Markdown, Span, Table, key_value};
 use crate::prd::Priority;
 use crate::templates::{self, Generation, Values};
 
@@ -1493,7 +1493,7 @@ fn merge(text: &str, generated: &Generated) -> Result<String, Vec<MarkerProblem>
         content
             .iter()
             .copied()
-            .find(|(si, _, _)| id.matches_title(&normalize_title(&md.sections[*si].title)))
+            .find(|(si, _, _)| id.matches_title(&md.sections[*si].norm_title))
     };
 
     // Plan each part: keep or rewrite it in place, adopt its section, or add a section.
@@ -1583,7 +1583,7 @@ fn merge(text: &str, generated: &Generated) -> Result<String, Vec<MarkerProblem>
     let in_scope = content
         .iter()
         .copied()
-        .find(|(si, _, _)| normalize_title(&md.sections[*si].title).starts_with("in scope"));
+        .find(|(si, _, _)| md.sections[*si].norm_title.starts_with("in scope"));
     let uses_rules = lines
         .iter()
         .any(|l| is_rule_line(l.text) && !l.text.starts_with([' ', '\t']));

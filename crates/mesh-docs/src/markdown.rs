@@ -422,21 +422,25 @@ fn clean_heading_title(t: &str) -> String {
     t.trim().trim_matches('*').trim().to_string()
 }
 
-/// Tables with at least this many rows are read on all cores (a decision log can have thousands
-/// of rows); below it the hand-off costs more than it saves. Shared with the decision log.
-pub(crate) const PARALLEL_ROWS: usize = 512;
+/// `f` over the rows of a table, results in order: on all cores from 512 rows (a decision log
+/// can have thousands), here below that, where the hand-off costs more than it saves. Also
+/// types the decision log's rows.
+pub(crate) fn map_rows<T: Sync, R: Send>(rows: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    const PARALLEL_ROWS: usize = 512;
+    if rows.len() >= PARALLEL_ROWS {
+        // An indexed collect: written in place into a vector of the exact length.
+        rows.par_iter().map(f).collect()
+    } else {
+        rows.iter().map(f).collect()
+    }
+}
 
 /// The rows of a table, in order.
 fn split_rows(lines: &[Line<'_>]) -> Vec<Row> {
-    let row = |l: &Line<'_>| Row {
+    map_rows(lines, |l| Row {
         span: l.span(),
         cells: split_row(l),
-    };
-    if lines.len() >= PARALLEL_ROWS {
-        lines.par_iter().map(row).collect()
-    } else {
-        lines.iter().map(row).collect()
-    }
+    })
 }
 
 /// Split a table line into trimmed cells with spans.

@@ -161,16 +161,16 @@ impl Spec {
                 continue;
             }
             for sub in doc.subtree(idx) {
-                let sub_title = normalize_title(&sub.title);
+                let sub_title = sub.norm_title.as_str();
                 let one = std::slice::from_ref(sub);
                 for l in labeled_items(one, &mut labels) {
                     if l.depth > 0 || has_markers(&l.item.text) {
                         continue;
                     }
-                    data_item(&mut spec, &l, &sub_title);
+                    data_item(&mut spec, &l, sub_title);
                 }
                 for t in tables(one) {
-                    data_table(&mut spec, t, &sub_title);
+                    data_table(&mut spec, t, sub_title);
                 }
             }
         }
@@ -917,14 +917,16 @@ fn looks_version_part(tok: &str) -> bool {
 /// numbers (`reading tables of 512 rows; ^1` is `^1`); with only bare numbers, the first.
 pub fn extract_constraint(text: &str) -> Option<String> {
     let toks: Vec<&str> = text.split_whitespace().collect();
-    let mut runs: Vec<String> = Vec::new();
+    let mut first = None;
     let mut from = 0;
     while let Some((run, next)) = constraint_run(&toks, from) {
-        runs.push(run);
+        if run.contains(['.', '^', '~', '=', '>', '<', '*']) {
+            return Some(run);
+        }
+        first.get_or_insert(run);
         from = next;
     }
-    let precise = |r: &&String| r.contains(['.', '^', '~', '=', '>', '<', '*']);
-    runs.iter().find(precise).or(runs.first()).cloned()
+    first
 }
 
 /// The first run of version-like words in `toks[from..]`, and where to look for the next.
@@ -972,10 +974,7 @@ fn constraint_run(toks: &[&str], from: usize) -> Option<(String, usize)> {
         .collect::<Vec<_>>()
         .join(" ");
     let joined = joined.trim_end_matches([',', '.']).to_string();
-    if joined.is_empty() {
-        return constraint_run(toks, end.max(s + 1));
-    }
-    Some((joined, end))
+    (!joined.is_empty()).then_some((joined, end))
 }
 
 #[cfg(test)]
