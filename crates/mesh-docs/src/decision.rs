@@ -531,6 +531,35 @@ mod tests {
     use crate::document::DocKind;
 
     #[test]
+    fn a_log_read_on_all_cores_keeps_its_rows_in_order() {
+        // Past the 512 rows from which tables are split and typed on the rayon pool; the
+        // short, empty and escaped rows must land where a row-by-row read puts them.
+        let mut text = String::from("## Records\n| ID | Decision | Status |\n|---|---|---|\n");
+        for i in 0..1500 {
+            match i % 50 {
+                7 => text.push_str("| | | |\n"),
+                11 => text.push_str(&format!("| {i:04} | short |\n")),
+                _ => text.push_str(&format!("| {i:04} | a \\| b `c|d` | ✅ |\n")),
+            }
+        }
+        let doc = Document::parse(DocKind::DecisionLog, "x", text.as_str());
+        let log = DecisionLog::from_document(&doc);
+        let ids: Vec<String> = log.rows.iter().map(|r| r.id.clone()).collect();
+        let expected: Vec<String> = (0..1500)
+            .filter(|i| i % 50 != 7)
+            .map(|i| format!("{i:04}"))
+            .collect();
+        assert_eq!(ids, expected);
+        for (row, line) in log.rows.iter().zip(log.rows.iter().skip(1)) {
+            assert!(row.line() < line.line());
+        }
+        let r = &log.rows[0];
+        let cells: Vec<&str> = r.cell_texts(&doc.text).map(|(_, t)| t).collect();
+        assert_eq!(cells, ["0000", "a \\| b `c|d`", "✅"]);
+        assert!(log.rows[10].malformed.is_some(), "row 0011 is short");
+    }
+
+    #[test]
     fn layouts_by_header() {
         let text = "## Records\n| ID | Date | Type | Decision | Rationale | Scope | Task | Status |\n|---|---|---|---|---|---|---|---|\n| 001 | 2026-01-01 | INIT | Start | - | all | - | ✅ |\n| 002 | 2026-01-02 | ARCH | Use Postgres. Supersedes 001 | scale | data | T-1 | ACCEPTED |\n| KICKBACK | 1700000000 | T-9 | WORKER | tests fail | ❌ |\n| 003 | x | y |\n<!-- ATOMIC_MESH_APPEND_DECISIONS_BELOW -->\n| 1700000001 | 2026-01-03 | OPS | Appended | r | ops | - | ✅ |\n";
         let doc = Document::parse(DocKind::DecisionLog, "DECISION_LOG.md", text);
