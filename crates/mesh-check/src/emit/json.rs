@@ -20,6 +20,7 @@
 //! Adding a field is not a breaking change; removing or changing one bumps
 //! [`JSON_SCHEMA_VERSION`].
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Summary, sorted};
@@ -27,13 +28,6 @@ use crate::diagnostic::{Diagnostic, Location};
 
 /// The version of the JSON output format (the `schema_version` field).
 pub const JSON_SCHEMA_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct Document<'a> {
-    schema_version: u32,
-    diagnostics: Vec<JsonDiagnostic<'a>>,
-    summary: &'a Summary,
-}
 
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
@@ -100,52 +94,183 @@ pub fn json(diags: &[Diagnostic], summary: &Summary) -> String {
 
 /// [`json`] written straight to `w` (a buffered stdout): a 2,000-root check prints some 30 MB
 /// of JSON, which need not be held in memory, let alone grown by doubling.
+///
+/// The bytes are exactly those of `serde_json::to_writer_pretty` on the whole document (a test
+/// holds the two equal), but the findings are rendered in blocks of [`BLOCK`] on all cores and
+/// written in order: on one core a monorepo's findings took a tenth of `mesh check`'s time.
 pub fn json_to<W: std::io::Write>(
     mut w: W,
     diags: &[Diagnostic],
     summary: &Summary,
 ) -> std::io::Result<()> {
-    let doc = Document {
-        schema_version: JSON_SCHEMA_VERSION,
-        diagnostics: sorted(diags)
-            .into_iter()
-            .map(|d| JsonDiagnostic {
-                code: d.code,
-                severity: d.severity.as_str(),
-                file: &d.location.file,
-                line: d.location.line,
-                column: d.location.column,
-                end_line: d.location.end_line,
-                end_column: d.location.end_column,
-                message: &d.message,
-                help: d.help.as_deref(),
-                root: d.root.as_deref(),
-                related: d
-                    .related
-                    .iter()
-                    .map(|r| related(&r.location, &r.message))
-                    .collect(),
-                fix: d.fix.as_ref().map(|f| JsonFix {
-                    description: &f.description,
-                    file: &f.file,
-                    start: f.range.start,
-                    end: f.range.end,
-                    replacement: &f.replacement,
-                }),
+    let sorted = sorted(diags);
+    write!(
+        w,
+        "{{\n  \"schema_version\": {JSON_SCHEMA_VERSION},\n  \"diagnostics\": "
+    )?;
+    if sorted.is_empty() {
+        w.write_all(b"[]")?;
+    } else {
+        w.write_all(b"[")?;
+        // Every element is written as `,\n    {…}`; the very first one without its comma.
+        let blocks: Vec<Vec<u8>> = sorted
+            .par_chunks(BLOCK)
+            .map(|block| {
+                let mut out = Vec::with_capacity(block.len() * 512);
+                let mut scratch = Vec::with_capacity(1024);
+                for d in block {
+                    scratch.clear();
+                    // Serialising these plain structs (strings, integers, vectors) into a Vec
+                    // cannot fail.
+                    let _ = serde_json::to_writer_pretty(&mut scratch, &element(d));
+                    out.extend_from_slice(b",\n");
+                    indent_into(&mut out, &scratch, b"    ");
+                }
+                out
             })
-            .collect(),
-        summary,
-    };
-    // Serialising these plain structs (strings, integers, vectors) fails only when `w` does.
-    serde_json::to_writer_pretty(&mut w, &doc).map_err(std::io::Error::from)?;
-    w.write_all(b"\n")?;
+            .collect();
+        for (i, block) in blocks.iter().enumerate() {
+            w.write_all(if i == 0 { &block[1..] } else { block })?;
+        }
+        w.write_all(b"\n  ]")?;
+    }
+    w.write_all(b",\n  \"summary\": ")?;
+    let summary = serde_json::to_vec_pretty(summary).map_err(std::io::Error::from)?;
+    let mut indented = Vec::with_capacity(summary.len() + 256);
+    indent_into(&mut indented, &summary, b"  ");
+    w.write_all(&indented[2..])?;
+    w.write_all(b"\n}\n")?;
     w.flush()
+}
+
+/// Findings rendered per task by [`json_to`].
+const BLOCK: usize = 1024;
+
+/// Append `json` (pretty-printed at the top level) to `out` as if nested: `pad` before every
+/// line. Pretty JSON has a raw newline only between tokens (strings escape theirs), so a line
+/// break is always a place to indent.
+fn indent_into(out: &mut Vec<u8>, json: &[u8], pad: &[u8]) {
+    for (i, line) in json.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(pad);
+        out.extend_from_slice(line);
+    }
+}
+
+fn element(d: &Diagnostic) -> JsonDiagnostic<'_> {
+    JsonDiagnostic {
+        code: d.code,
+        severity: d.severity.as_str(),
+        file: &d.location.file,
+        line: d.location.line,
+        column: d.location.column,
+        end_line: d.location.end_line,
+        end_column: d.location.end_column,
+        message: &d.message,
+        help: d.help.as_deref(),
+        root: d.root.as_deref(),
+        related: d
+            .related
+            .iter()
+            .map(|r| related(&r.location, &r.message))
+            .collect(),
+        fix: d.fix.as_ref().map(|f| JsonFix {
+            description: &f.description,
+            file: &f.file,
+            start: f.range.start,
+            end: f.range.end,
+            replacement: &f.replacement,
+        }),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diagnostic::Severity;
+
+    /// The whole document in one `serde_json` call: what [`json_to`] must reproduce byte for
+    /// byte.
+    #[derive(Serialize)]
+    struct Document<'a> {
+        schema_version: u32,
+        diagnostics: Vec<JsonDiagnostic<'a>>,
+        summary: &'a Summary,
+    }
+
+    fn one_call(diags: &[Diagnostic], summary: &Summary) -> String {
+        let doc = Document {
+            schema_version: JSON_SCHEMA_VERSION,
+            diagnostics: sorted(diags).into_iter().map(element).collect(),
+            summary,
+        };
+        serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    /// `n` findings of every shape: optional fields present and absent, text that JSON must
+    /// escape (quotes, backslashes, newlines, tabs, control bytes) and non-ASCII text.
+    fn varied(n: usize) -> Vec<Diagnostic> {
+        let texts = [
+            "plain",
+            "a \"quoted\" word",
+            "two\nlines\r\n and a \t tab",
+            "back\\slash \u{1}",
+            "ünïcödé — 日本語 🚀",
+            "",
+        ];
+        (0..n)
+            .map(|i| {
+                let t = texts[i % texts.len()];
+                let mut loc = Location::new(format!("r{}/docs/{t}.md", i % 7), (i % 40) as u32, 3);
+                if i % 3 == 0 {
+                    loc.end_line = Some(loc.line + 1);
+                    loc.end_column = Some(9);
+                }
+                let sev = [Severity::Error, Severity::Warning, Severity::Info][i % 3];
+                let mut d = Diagnostic::new("DOC002", sev, loc, format!("{t} #{i}"));
+                if i % 2 == 0 {
+                    d = d.with_help(t);
+                }
+                if i % 5 == 0 {
+                    d.root = Some(format!("r{}/docs", i % 7));
+                }
+                if i % 4 == 0 {
+                    d = d.with_related(Location::new("x.md", 2, 1), t);
+                    d = d.with_related(Location::file("y.md"), "second");
+                }
+                if i % 6 == 0 {
+                    d.fix = Some(crate::diagnostic::Fix {
+                        description: t.to_string(),
+                        file: "f.md".into(),
+                        range: i..i + 3,
+                        replacement: t.to_string(),
+                    });
+                }
+                d
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blocks_on_all_cores_print_the_bytes_of_one_serde_json_call() {
+        for n in [0, 1, 2, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17] {
+            let diags = varied(n);
+            for roots in [
+                vec![],
+                vec!["docs".to_string()],
+                vec!["a".into(), "b \"c\"".into()],
+            ] {
+                let summary = Summary::from_diagnostics(&diags, 6, roots);
+                assert_eq!(
+                    json(&diags, &summary),
+                    one_call(&diags, &summary),
+                    "{n} findings"
+                );
+            }
+        }
+    }
 
     #[test]
     fn help_is_always_present_and_optional_fields_only_when_known() {

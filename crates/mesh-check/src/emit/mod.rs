@@ -32,6 +32,7 @@ pub use sarif::{SARIF_SCHEMA_URI, SarifOptions, file_uri_for_dir, sarif};
 
 use std::collections::BTreeSet;
 
+use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -100,16 +101,27 @@ pub fn count_by_severity(diags: &[Diagnostic]) -> (usize, usize, usize) {
 /// The diagnostics in output order: file, line, column, code, then message and severity.
 ///
 /// The sort is stable, so two diagnostics equal on all of these keep their input order.
+///
+/// Both sorts are stable, so the order is the same whichever runs: a monorepo's tens of
+/// thousands of findings are sorted on all cores.
 pub fn sorted(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
     let mut out: Vec<&Diagnostic> = diags.iter().collect();
-    out.sort_by(|a, b| {
+    let order = |a: &&Diagnostic, b: &&Diagnostic| {
         a.sort_key()
             .cmp(&b.sort_key())
             .then_with(|| a.message.cmp(&b.message))
             .then_with(|| b.severity.cmp(&a.severity))
-    });
+    };
+    if out.len() >= PARALLEL_SORT_FROM {
+        out.par_sort_by(order);
+    } else {
+        out.sort_by(order);
+    }
     out
 }
+
+/// Below this many findings a sort on one core is quicker than splitting the work.
+const PARALLEL_SORT_FROM: usize = 4096;
 
 /// The number of distinct files that have at least one diagnostic.
 pub fn files_with_findings(diags: &[Diagnostic]) -> usize {
