@@ -5,6 +5,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use mesh_docs::{DocKind, DocSet, Document};
 
 use crate::config::Config;
@@ -162,26 +164,38 @@ fn skip_dir(name: &str) -> bool {
 }
 
 /// Find every folder below `base` that holds a SPEC.md (for `--discover`), sorted.
+///
+/// Sibling folders are read in parallel: a monorepo has thousands of folders, and reading them
+/// one after the other kept a core idle before any root could be checked. Symbolic links are not
+/// followed.
 pub fn discover(base: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![base.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = fs::read_dir(&dir) else { continue };
-        for entry in rd.flatten() {
-            let Ok(ft) = entry.file_type() else { continue };
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if ft.is_dir() {
-                if !skip_dir(&name) {
-                    stack.push(entry.path());
-                }
-            } else if ft.is_file() && name == "SPEC.md" {
-                out.push(dir.clone());
-            }
-        }
-    }
+    let mut out = discover_in(base.to_path_buf());
     out.sort();
     out.dedup();
+    out
+}
+
+fn discover_in(dir: PathBuf) -> Vec<PathBuf> {
+    let Ok(rd) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut subdirs = Vec::new();
+    let mut holds_spec = false;
+    for entry in rd.flatten() {
+        let Ok(ft) = entry.file_type() else { continue };
+        let name = entry.file_name();
+        if ft.is_dir() {
+            if !skip_dir(&name.to_string_lossy()) {
+                subdirs.push(entry.path());
+            }
+        } else if ft.is_file() && name == "SPEC.md" {
+            holds_spec = true;
+        }
+    }
+    let mut out: Vec<PathBuf> = subdirs.into_par_iter().flat_map_iter(discover_in).collect();
+    if holds_spec {
+        out.push(dir);
+    }
     out
 }
 
@@ -245,4 +259,40 @@ pub fn roots(base: &Path, config: &Config, discover_all: bool) -> Result<Vec<Roo
 /// The path shown for `file` of `root`.
 pub fn shown(root: &Root, file: &str) -> String {
     join_display(&root.display, file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discover_finds_nested_roots_sorted_and_skips_hidden_vendored_and_linked_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path();
+        let spec_in = |rel: &str| {
+            let d = base.join(rel);
+            fs::create_dir_all(&d).unwrap();
+            fs::write(d.join("SPEC.md"), "# Spec\n").unwrap();
+        };
+        // Many siblings, so that the parallel split has work to share; one root inside another.
+        for i in (0..40).rev() {
+            spec_in(&format!("area{}/svc{i:02}/docs", i % 3));
+        }
+        spec_in("docs");
+        spec_in("area0/svc00/docs/nested/docs");
+        for skipped in [".hidden/docs", "node_modules/pkg/docs", "target/x/docs"] {
+            spec_in(skipped);
+        }
+        fs::create_dir_all(base.join("notes/SPEC.md")).unwrap(); // a folder, not a file
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(base.join("area1"), base.join("link")).unwrap();
+
+        let found = discover(base);
+        let mut want: Vec<PathBuf> = (0..40)
+            .map(|i| base.join(format!("area{}/svc{i:02}/docs", i % 3)))
+            .chain([base.join("docs"), base.join("area0/svc00/docs/nested/docs")])
+            .collect();
+        want.sort();
+        assert_eq!(found, want);
+    }
 }
