@@ -34,7 +34,7 @@ pub use names::{
     routes_match, singularize,
 };
 pub use range::{RangeError, poetry_to_pep440, satisfies, validate_constraint};
-pub use scan::{ScanOptions, scan};
+pub use scan::{ExcludeSet, ScanOptions, scan};
 pub use stack::{
     StackEntry, StackEvidence, StackFact, StackTable, StackTableError, detect_stack,
     detect_stack_with,

@@ -7,7 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
 
 use crate::lock::{IncludeKind, LockedPackage, Lockfile, Manifest};
@@ -45,6 +47,12 @@ pub struct ScanOptions {
     pub openapi_files: Vec<PathBuf>,
     /// Extra gitignore-style globs to leave out, relative to the root (`tests/fixtures/**`).
     pub exclude: Vec<String>,
+    /// The same globs compiled once by a caller that scans many folders (a monorepo's code
+    /// folders): when set, it is used instead of `exclude`.
+    pub exclude_set: Option<Arc<ExcludeSet>>,
+    /// Folders left out, as paths relative to the root (code folders of their own inside this
+    /// one). Compared as paths, not as globs.
+    pub skip: Vec<PathBuf>,
     /// Files larger than this are skipped with a warning (default 32 MiB).
     pub max_file_bytes: u64,
     /// Read routes from source code (default true).
@@ -55,6 +63,67 @@ pub struct ScanOptions {
     pub discover_openapi: bool,
 }
 
+/// `exclude` globs, compiled: what a scan leaves out, matched against paths relative to the
+/// scanned folder. Compiling the globs cost as much as walking a small folder, so a caller that
+/// scans thousands of folders with the same globs compiles them once ([`ScanOptions::exclude_set`]).
+///
+/// The globs mean what `ignore`'s overrides make of `!glob` (gitignore syntax, anchored with a
+/// leading `/`, `dir/` for folders only, no unclosed `[`): a match leaves the path out.
+#[derive(Debug, Clone)]
+pub struct ExcludeSet {
+    globs: Vec<String>,
+    matcher: Gitignore,
+    problems: Vec<Problem>,
+}
+
+impl ExcludeSet {
+    /// Compile `globs`; an invalid glob is left out and recorded as a problem, reported by
+    /// every scan that uses the set.
+    pub fn new(globs: &[String]) -> ExcludeSet {
+        let mut problems = Vec::new();
+        let mut builder = GitignoreBuilder::new(".");
+        builder.allow_unclosed_class(false);
+        for glob in globs {
+            // As an override: the `!` line is a whitelist in gitignore terms, which the
+            // override inverts into "leave out".
+            if let Err(e) = builder.add_line(None, &format!("!{glob}")) {
+                problems.push(file_problem(
+                    ".",
+                    ProblemSeverity::Error,
+                    format!("exclude pattern `{glob}` is not a valid glob: {e}"),
+                ));
+            }
+        }
+        let matcher = builder.build().unwrap_or_else(|e| {
+            problems.push(file_problem(
+                ".",
+                ProblemSeverity::Error,
+                format!("exclude patterns cannot be used: {e}"),
+            ));
+            Gitignore::empty()
+        });
+        ExcludeSet {
+            globs: globs.to_vec(),
+            matcher,
+            problems,
+        }
+    }
+
+    /// Whether `rel` (relative to the scanned folder) is left out.
+    pub fn excludes(&self, rel: &Path, is_dir: bool) -> bool {
+        // Every line is a `!` line, so a match is always a whitelist match (see `new`).
+        self.matcher.matched(rel, is_dir).is_whitelist()
+    }
+}
+
+impl PartialEq for ExcludeSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.globs == other.globs
+    }
+}
+
+impl Eq for ExcludeSet {}
+
 impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
@@ -62,6 +131,8 @@ impl Default for ScanOptions {
             include_transitive: true,
             openapi_files: Vec::new(),
             exclude: Vec::new(),
+            exclude_set: None,
+            skip: Vec::new(),
             max_file_bytes: 32 * 1024 * 1024,
             routes: true,
             sql: true,
@@ -284,6 +355,16 @@ fn walk(
     opts: &ScanOptions,
     problems: &mut Vec<Problem>,
 ) -> Vec<(PathBuf, String, Candidate)> {
+    let exclude = match &opts.exclude_set {
+        Some(set) => Some(Arc::clone(set)),
+        None if !opts.exclude.is_empty() => Some(Arc::new(ExcludeSet::new(&opts.exclude))),
+        None => None,
+    };
+    if let Some(set) = &exclude {
+        problems.extend(set.problems.iter().cloned());
+    }
+    let skip = opts.skip.clone();
+    let base = root.to_path_buf();
     let mut builder = ignore::WalkBuilder::new(root);
     builder
         .hidden(true)
@@ -294,32 +375,20 @@ fn walk(
         .git_global(false)
         .require_git(false)
         .follow_links(false)
-        .filter_entry(|e| {
+        .filter_entry(move |e| {
+            if e.depth() == 0 {
+                return true;
+            }
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir && e.depth() > 0 && SKIPPED_DIRS.iter().any(|d| e.file_name() == *d))
+            if is_dir && SKIPPED_DIRS.iter().any(|d| e.file_name() == *d) {
+                return false;
+            }
+            let rel = e.path().strip_prefix(&base).unwrap_or(e.path());
+            if is_dir && skip.iter().any(|s| s == rel) {
+                return false;
+            }
+            !exclude.as_ref().is_some_and(|x| x.excludes(rel, is_dir))
         });
-    if !opts.exclude.is_empty() {
-        let mut ob = ignore::overrides::OverrideBuilder::new(root);
-        for glob in &opts.exclude {
-            if let Err(e) = ob.add(&format!("!{glob}")) {
-                problems.push(file_problem(
-                    ".",
-                    ProblemSeverity::Error,
-                    format!("exclude pattern `{glob}` is not a valid glob: {e}"),
-                ));
-            }
-        }
-        match ob.build() {
-            Ok(o) => {
-                builder.overrides(o);
-            }
-            Err(e) => problems.push(file_problem(
-                ".",
-                ProblemSeverity::Error,
-                format!("exclude patterns cannot be used: {e}"),
-            )),
-        }
-    }
     let mut out = Vec::new();
     for entry in builder.build() {
         let entry = match entry {
@@ -906,6 +975,98 @@ pub fn packages_named<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `ExcludeSet` replaced an `ignore` override built per scan from `!glob` lines: for every
+    /// glob and path below, both must leave out the same paths.
+    #[test]
+    fn exclude_set_leaves_out_what_an_override_did() {
+        let globs = [
+            "**/tests/fixtures/**",
+            "target",
+            "node_modules",
+            ".git",
+            "/anchored",
+            "dir/",
+            "*.lock",
+            "src/**/gen_*.rs",
+            "a[bc]d",
+            "!negated",
+            "\\!bang",
+            "nested/path",
+            "ünï/*.md",
+        ];
+        let paths = [
+            "target",
+            "src/target",
+            "tests/fixtures/x/Cargo.toml",
+            "crates/a/tests/fixtures/y/package.json",
+            "tests/fixture/z",
+            "anchored",
+            "sub/anchored",
+            "dir",
+            "sub/dir",
+            "Cargo.lock",
+            "deep/yarn.lock",
+            "src/a/b/gen_x.rs",
+            "src/gen_y.rs",
+            "abd",
+            "aed",
+            "negated",
+            "!negated",
+            "!bang",
+            "nested/path",
+            "x/nested/path",
+            "ünï/a.md",
+            ".git",
+            "node_modules/pkg/package.json",
+        ];
+        let root = Path::new("/some/folder");
+        for n in 0..=globs.len() {
+            let chosen: Vec<String> = globs[..n].iter().map(|g| g.to_string()).collect();
+            let set = ExcludeSet::new(&chosen);
+            let mut ob = ignore::overrides::OverrideBuilder::new(root);
+            for g in &chosen {
+                let _ = ob.add(&format!("!{g}"));
+            }
+            let ov = ob.build().unwrap();
+            for p in paths {
+                for is_dir in [false, true] {
+                    assert_eq!(
+                        set.excludes(Path::new(p), is_dir),
+                        ov.matched(root.join(p), is_dir).is_ignore(),
+                        "{p} (dir: {is_dir}) with {chosen:?}"
+                    );
+                }
+            }
+        }
+        let bad = ExcludeSet::new(&["ok".into(), "[unclosed".into()]);
+        assert_eq!(bad.problems.len(), 1);
+        assert!(
+            bad.problems[0]
+                .message
+                .contains("`[unclosed` is not a valid glob")
+        );
+        assert!(bad.excludes(Path::new("ok"), false));
+    }
+
+    #[test]
+    fn skipped_folders_are_paths_not_globs() {
+        let tmp = tempfile::tempdir().unwrap();
+        for dir in ["a[1]", "a1", "keep"] {
+            std::fs::create_dir_all(tmp.path().join(dir)).unwrap();
+            std::fs::write(tmp.path().join(dir).join("go.mod"), "module x\n\ngo 1.22\n").unwrap();
+        }
+        let facts = scan(
+            tmp.path(),
+            &ScanOptions {
+                skip: vec![PathBuf::from("a[1]")],
+                ..ScanOptions::default()
+            },
+        );
+        let mut seen: Vec<&str> = facts.files.iter().map(|f| f.path.as_str()).collect();
+        seen.sort();
+        assert_eq!(seen, ["a1/go.mod", "keep/go.mod"]);
+    }
 
     #[test]
     fn paths() {
