@@ -634,3 +634,24 @@ fn our_own_docs_pass_our_own_gate() {
     let v = status_json(&repo_root());
     assert_eq!(v["mode"], "EXECUTION");
 }
+
+/// Decision 026: on Linux/glibc the `mesh` executable is linked at a fixed address (ELF type
+/// `EXEC`), unless it was built with `MESH_PIE=1` (type `DYN`, position-independent).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_is_linked_at_a_fixed_address_unless_mesh_pie_is_set() {
+    use std::io::Read;
+    let mut bytes = [0u8; 18];
+    std::fs::File::open(env!("CARGO_BIN_EXE_mesh"))
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    // e_type: a little-endian u16 at offset 16 (2 = EXEC, 3 = DYN).
+    let e_type = u16::from_le_bytes([bytes[16], bytes[17]]);
+    let want = if option_env!("MESH_PIE") == Some("1") {
+        3
+    } else {
+        2
+    };
+    assert_eq!(e_type, want, "ELF type of the mesh binary");
+}
