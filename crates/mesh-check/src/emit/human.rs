@@ -24,10 +24,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
-use rayon::prelude::*;
 use unicode_width::UnicodeWidthChar;
 
-use super::{sorted, summary_line};
+use super::{render_in_order, sorted, summary_line};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 
 /// Where the human renderer finds the text of a file, to show the offending line.
@@ -118,22 +117,16 @@ fn render<'a, E>(
     let styles = Styles::new(color);
     let order = sorted(diags);
     let lines = SourceLines::index(sources, &order);
-    for window in order.chunks(BLOCKS_PER_WINDOW) {
-        let texts: Vec<String> = window
-            .par_chunks(BLOCKS_PER_TASK)
-            .map(|blocks| {
-                let mut out = String::new();
-                for d in blocks {
-                    render_one(&mut out, d, &lines, &styles);
-                    out.push('\n');
-                }
-                out
-            })
-            .collect();
-        for text in &texts {
-            emit(text)?;
-        }
-    }
+    render_in_order(
+        &order,
+        BLOCKS_PER_TASK,
+        BLOCKS_PER_WINDOW,
+        |out: &mut String, d| {
+            render_one(out, d, &lines, &styles);
+            out.push('\n');
+        },
+        |text| emit(text),
+    )?;
     let mut out = String::new();
     let (errors, warnings, _) = super::count_by_severity(diags);
     let summary_style = if errors > 0 {

@@ -20,10 +20,9 @@
 //! Adding a field is not a breaking change; removing or changing one bumps
 //! [`JSON_SCHEMA_VERSION`].
 
-use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Summary, sorted};
+use super::{Summary, render_in_order, sorted};
 use crate::diagnostic::{Diagnostic, Location};
 
 /// The version of the JSON output format (the `schema_version` field).
@@ -97,7 +96,7 @@ pub fn json(diags: &[Diagnostic], summary: &Summary) -> String {
 ///
 /// The bytes are exactly those of `serde_json::to_writer_pretty` on the whole document (a test
 /// holds the two equal), but the findings are rendered in blocks of [`BLOCK`] on all cores and
-/// written in order: on one core a monorepo's findings took a tenth of `mesh check`'s time.
+/// written in order, [`WINDOW`] at most held at once: on one core a monorepo's findings took a tenth of `mesh check`'s time.
 pub fn json_to<W: std::io::Write>(
     mut w: W,
     diags: &[Diagnostic],
@@ -112,26 +111,26 @@ pub fn json_to<W: std::io::Write>(
         w.write_all(b"[]")?;
     } else {
         w.write_all(b"[")?;
-        // Every element is written as `,\n    {…}`; the very first one without its comma.
-        let blocks: Vec<Vec<u8>> = sorted
-            .par_chunks(BLOCK)
-            .map(|block| {
-                let mut out = Vec::with_capacity(block.len() * 512);
+        // Every element is rendered as `,\n    {…}`; the very first one is written without its
+        // comma.
+        let mut first = true;
+        render_in_order(
+            &sorted,
+            BLOCK,
+            WINDOW,
+            |out: &mut Vec<u8>, d| {
                 let mut scratch = Vec::with_capacity(1024);
-                for d in block {
-                    scratch.clear();
-                    // Serialising these plain structs (strings, integers, vectors) into a Vec
-                    // cannot fail.
-                    let _ = serde_json::to_writer_pretty(&mut scratch, &element(d));
-                    out.extend_from_slice(b",\n");
-                    indent_into(&mut out, &scratch, b"    ");
-                }
-                out
-            })
-            .collect();
-        for (i, block) in blocks.iter().enumerate() {
-            w.write_all(if i == 0 { &block[1..] } else { block })?;
-        }
+                // Serialising these plain structs (strings, integers, vectors) into a Vec
+                // cannot fail.
+                let _ = serde_json::to_writer_pretty(&mut scratch, &element(d));
+                out.extend_from_slice(b",\n");
+                indent_into(out, &scratch, b"    ");
+            },
+            |block| {
+                let skip = usize::from(std::mem::take(&mut first));
+                w.write_all(block.get(skip..).unwrap_or_default())
+            },
+        )?;
         w.write_all(b"\n  ]")?;
     }
     w.write_all(b",\n  \"summary\": ")?;
@@ -143,8 +142,9 @@ pub fn json_to<W: std::io::Write>(
     w.flush()
 }
 
-/// Findings rendered per task by [`json_to`].
+/// Findings rendered per task by [`json_to`], and the most rendered ahead of the writer.
 const BLOCK: usize = 1024;
+const WINDOW: usize = 16 * BLOCK;
 
 /// Append `json` (pretty-printed at the top level) to `out` as if nested: `pad` before every
 /// line. Pretty JSON has a raw newline only between tokens (strings escape theirs), so a line
@@ -255,7 +255,16 @@ mod tests {
 
     #[test]
     fn blocks_on_all_cores_print_the_bytes_of_one_serde_json_call() {
-        for n in [0, 1, 2, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17] {
+        for n in [
+            0,
+            1,
+            2,
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 1,
+            3 * BLOCK + 17,
+            WINDOW + 5,
+        ] {
             let diags = varied(n);
             for roots in [
                 vec![],

@@ -32,7 +32,7 @@ pub use sarif::{SARIF_SCHEMA_URI, SarifOptions, file_uri_for_dir, sarif};
 
 use std::collections::BTreeSet;
 
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -122,6 +122,39 @@ pub fn sorted(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
 
 /// Below this many findings a sort on one core is quicker than splitting the work.
 const PARALLEL_SORT_FROM: usize = 4096;
+
+/// Render `items` on the rayon pool, `per_task` to a task, and hand the texts to `emit` in the
+/// items' order. At most `window` items are rendered ahead of `emit`, so a monorepo's tens of
+/// thousands of findings are never all held as text at once. The human and JSON renderers both
+/// print through this.
+pub(crate) fn render_in_order<T, B, E>(
+    items: &[T],
+    per_task: usize,
+    window: usize,
+    render: impl Fn(&mut B, &T) + Sync,
+    mut emit: impl FnMut(&B) -> Result<(), E>,
+) -> Result<(), E>
+where
+    T: Sync,
+    B: Default + Send,
+{
+    for part in items.chunks(window.max(1)) {
+        let texts: Vec<B> = part
+            .par_chunks(per_task.max(1))
+            .map(|chunk| {
+                let mut out = B::default();
+                for item in chunk {
+                    render(&mut out, item);
+                }
+                out
+            })
+            .collect();
+        for text in &texts {
+            emit(text)?;
+        }
+    }
+    Ok(())
+}
 
 /// The number of distinct files that have at least one diagnostic.
 pub fn files_with_findings(diags: &[Diagnostic]) -> usize {
