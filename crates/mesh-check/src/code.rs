@@ -271,24 +271,8 @@ fn nested_folders(dirs: &[PathBuf]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Scan one code folder: `[code] exclude`, other code folders inside it left out, the
-/// `[openapi] paths` (relative to `base`) that lie in it read as OpenAPI documents.
-pub fn scan_folder(
-    folder: &CodeFolder,
-    config: &Config,
-    base: Option<&Path>,
-    other_folders: &[PathBuf],
-) -> RepoFacts {
-    let nested: Vec<&Path> = other_folders
-        .iter()
-        .filter(|g| inside(g, &folder.dir).is_some())
-        .map(PathBuf::as_path)
-        .collect();
-    let exclude = Arc::new(ExcludeSet::new(&config.code.exclude));
-    scan_nested(folder, config, &exclude, base, &nested)
-}
-
-/// [`scan_folder`] with the code folders inside `folder` already known.
+/// Scan one code folder: the shared `[code] exclude`, the code folders inside it (`nested`)
+/// left out, the `[openapi] paths` (relative to `base`) that lie in it read as OpenAPI documents.
 fn scan_nested(
     folder: &CodeFolder,
     config: &Config,
@@ -314,7 +298,7 @@ fn scan_nested(
     };
     let opts = ScanOptions {
         openapi_files,
-        exclude_set: Some(Arc::clone(exclude)),
+        exclude: Arc::clone(exclude),
         skip,
         ..ScanOptions::default()
     };

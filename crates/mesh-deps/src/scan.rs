@@ -45,11 +45,10 @@ pub struct ScanOptions {
     /// read even when the walk would skip them; a named file that is missing or is not an
     /// OpenAPI document is a problem.
     pub openapi_files: Vec<PathBuf>,
-    /// Extra gitignore-style globs to leave out, relative to the root (`tests/fixtures/**`).
-    pub exclude: Vec<String>,
-    /// The same globs compiled once by a caller that scans many folders (a monorepo's code
-    /// folders): when set, it is used instead of `exclude`.
-    pub exclude_set: Option<Arc<ExcludeSet>>,
+    /// Extra gitignore-style globs to leave out, relative to the root (`tests/fixtures/**`),
+    /// compiled ([`ExcludeSet::new`]); shared, so that a caller scanning many folders (a
+    /// monorepo's code folders) compiles them once. Default: none.
+    pub exclude: Arc<ExcludeSet>,
     /// Folders left out, as paths relative to the root (code folders of their own inside this
     /// one). Compared as paths, not as globs.
     pub skip: Vec<PathBuf>,
@@ -65,7 +64,7 @@ pub struct ScanOptions {
 
 /// `exclude` globs, compiled: what a scan leaves out, matched against paths relative to the
 /// scanned folder. Compiling the globs cost as much as walking a small folder, so a caller that
-/// scans thousands of folders with the same globs compiles them once ([`ScanOptions::exclude_set`]).
+/// scans thousands of folders with the same globs compiles them once ([`ScanOptions::exclude`]).
 ///
 /// The globs mean what `ignore`'s overrides make of `!glob` (gitignore syntax, anchored with a
 /// leading `/`, `dir/` for folders only, no unclosed `[`): a match leaves the path out.
@@ -116,6 +115,17 @@ impl ExcludeSet {
     }
 }
 
+impl Default for ExcludeSet {
+    /// No globs: nothing is left out.
+    fn default() -> Self {
+        ExcludeSet {
+            globs: Vec::new(),
+            matcher: Gitignore::empty(),
+            problems: Vec::new(),
+        }
+    }
+}
+
 impl PartialEq for ExcludeSet {
     fn eq(&self, other: &Self) -> bool {
         self.globs == other.globs
@@ -130,8 +140,7 @@ impl Default for ScanOptions {
             respect_gitignore: true,
             include_transitive: true,
             openapi_files: Vec::new(),
-            exclude: Vec::new(),
-            exclude_set: None,
+            exclude: Arc::default(),
             skip: Vec::new(),
             max_file_bytes: 32 * 1024 * 1024,
             routes: true,
@@ -355,14 +364,8 @@ fn walk(
     opts: &ScanOptions,
     problems: &mut Vec<Problem>,
 ) -> Vec<(PathBuf, String, Candidate)> {
-    let exclude = match &opts.exclude_set {
-        Some(set) => Some(Arc::clone(set)),
-        None if !opts.exclude.is_empty() => Some(Arc::new(ExcludeSet::new(&opts.exclude))),
-        None => None,
-    };
-    if let Some(set) = &exclude {
-        problems.extend(set.problems.iter().cloned());
-    }
+    let exclude = Arc::clone(&opts.exclude);
+    problems.extend(exclude.problems.iter().cloned());
     let skip = opts.skip.clone();
     let base = root.to_path_buf();
     let mut builder = ignore::WalkBuilder::new(root);
@@ -387,7 +390,7 @@ fn walk(
             if is_dir && skip.iter().any(|s| s == rel) {
                 return false;
             }
-            !exclude.as_ref().is_some_and(|x| x.excludes(rel, is_dir))
+            !exclude.excludes(rel, is_dir)
         });
     let mut out = Vec::new();
     for entry in builder.build() {

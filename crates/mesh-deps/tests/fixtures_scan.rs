@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use mesh_deps::{
-    DepKind, DepSource, Dependency, Ecosystem, FileKind, Framework, ProblemSeverity, RepoFacts,
-    ScanOptions, detect_stack, scan,
+    DepKind, DepSource, Dependency, Ecosystem, ExcludeSet, FileKind, Framework, ProblemSeverity,
+    RepoFacts, ScanOptions, detect_stack, scan,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -612,7 +612,7 @@ fn whole_fixture_tree_scans_and_excludes_work() {
     let excluded = scan(
         &fixture(""),
         &ScanOptions {
-            exclude: vec!["malformed/**".into(), "npm-app/**".into()],
+            exclude: ExcludeSet::new(&["malformed/**".into(), "npm-app/**".into()]).into(),
             ..ScanOptions::default()
         },
     );
