@@ -289,15 +289,15 @@ where
 {
     if let [root] = roots.as_slice() {
         let root = root.clone();
-        // The document load is the longest of the three: it goes first, and the pool's other
-        // thread takes the git facts and then the code scan.
+        // Three independent jobs on a pool of (usually) two threads: the document load goes
+        // first, the other thread takes the git facts, and the code scan waits for whichever
+        // thread is free first (the load, in a repository: the git facts are the longest).
         let ((loaded, readiness), (facts, scans)) = rayon::join(
             || load_and_assess(&root, config),
             || {
-                (
-                    history(),
-                    scan_if_wanted(std::slice::from_ref(&root), config, selection),
-                )
+                rayon::join(history, || {
+                    scan_if_wanted(std::slice::from_ref(&root), config, selection)
+                })
             },
         );
         let facts = facts?;

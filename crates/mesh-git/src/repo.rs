@@ -1,6 +1,7 @@
 //! Opening a repository and the simple queries: HEAD, revisions, a file at a revision.
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -426,6 +427,57 @@ impl Repo {
         Ok(None)
     }
 
+    /// Like [`Repo::lookup_path`] for many paths below one tree: the trees of the folders on
+    /// the way are read once and remembered in `dirs` (folder path → its tree, `None` when
+    /// absent or not a folder), so the watched files of one folder cost one tree read each
+    /// instead of one per folder level.
+    pub(crate) fn lookup_path_in_dirs(
+        &self,
+        tree: ObjectId,
+        path: &str,
+        buf: &mut Vec<u8>,
+        dirs: &mut HashMap<String, Option<ObjectId>>,
+    ) -> Result<Option<(ObjectId, EntryMode)>> {
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((dir, name)) => (Some(dir), name),
+            None => (None, path),
+        };
+        let parent = match dir {
+            None => Some(tree),
+            Some(dir) => self.dir_tree(tree, dir, buf, dirs)?,
+        };
+        match parent {
+            Some(parent) => self.lookup_entry(parent, name, buf),
+            None => Ok(None),
+        }
+    }
+
+    /// The tree of folder `dir` below `tree`, through the memo `dirs`.
+    fn dir_tree(
+        &self,
+        tree: ObjectId,
+        dir: &str,
+        buf: &mut Vec<u8>,
+        dirs: &mut HashMap<String, Option<ObjectId>>,
+    ) -> Result<Option<ObjectId>> {
+        if let Some(known) = dirs.get(dir) {
+            return Ok(*known);
+        }
+        let (parent, name) = match dir.rsplit_once('/') {
+            Some((parent, name)) => (self.dir_tree(tree, parent, buf, dirs)?, name),
+            None => (Some(tree), dir),
+        };
+        let found = match parent {
+            Some(parent) => self
+                .lookup_entry(parent, name, buf)?
+                .filter(|(_, mode)| mode.is_tree())
+                .map(|(id, _)| id),
+            None => None,
+        };
+        dirs.insert(dir.to_string(), found);
+        Ok(found)
+    }
+
     /// Find one entry by name in a tree.
     pub(crate) fn lookup_entry(
         &self,
@@ -511,7 +563,7 @@ fn looks_like_history(rev: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::looks_like_history;
+    use super::*;
 
     #[test]
     fn history_like_revisions() {
@@ -520,5 +572,80 @@ mod tests {
         assert!(looks_like_history("main^2"));
         assert!(!looks_like_history("feature/x"));
         assert!(!looks_like_history("v1.2"));
+    }
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn looking_up_many_paths_through_remembered_folders_finds_what_one_lookup_finds() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q"]);
+        for (path, text) in [
+            ("top.md", "top"),
+            ("a/b/c/SPEC.md", "spec"),
+            ("a/b/c/DECISION_LOG.md", "log"),
+            ("a/b/other.md", "other"),
+            ("a/file", "a file where a folder could be"),
+            ("z/SPEC.md", "another spec"),
+        ] {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "tree"]);
+        let repo = Repo::discover(dir).unwrap();
+        let tree = repo.commit_tree(repo.head_commit().unwrap()).unwrap();
+        let paths = [
+            "a/b/c/SPEC.md",
+            "a/b/c/DECISION_LOG.md",
+            "a/b/c/missing.md",
+            "a/b/other.md",
+            "a/b/c",
+            "a/file",
+            "a/file/below",
+            "a/missing/deeper/SPEC.md",
+            "a/missing/SPEC.md",
+            "top.md",
+            "missing.md",
+            "z/SPEC.md",
+            "a/b/c/SPEC.md",
+        ];
+        let mut buf = Vec::new();
+        let mut dirs = HashMap::new();
+        let mut found = 0;
+        for path in paths {
+            let one = repo.lookup_path(tree, path, &mut buf).unwrap();
+            let many = repo
+                .lookup_path_in_dirs(tree, path, &mut buf, &mut dirs)
+                .unwrap();
+            assert_eq!(many, one, "{path}");
+            found += usize::from(one.is_some());
+        }
+        // Files and the folder a/b/c exist; the rest do not (a file is not a folder).
+        assert_eq!(found, 8);
+        assert_eq!(dirs.get("a/file"), Some(&None));
+        assert_eq!(dirs.get("a/missing"), Some(&None));
+        assert!(dirs.get("a/b/c").is_some_and(Option::is_some));
     }
 }

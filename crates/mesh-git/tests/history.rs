@@ -858,3 +858,37 @@ fn unrelated_base_walks_to_the_root() {
     assert_eq!(summarize(&dir, &items), expected_history());
     assert_eq!(end, Some(WalkEnd::Root));
 }
+
+#[test]
+fn index_checksum_is_not_verified_but_a_damaged_index_is_an_error() {
+    let (_tmp, dir) = fixture("history", &[]);
+    std::fs::write(dir.join("spec/SPEC.md"), "staged\n").unwrap();
+    git(&dir, &["add", "spec/SPEC.md"]);
+    let w = watch(&["spec/SPEC.md"]);
+    let index_path = dir.join(".git/index");
+    let good = std::fs::read(&index_path).unwrap();
+
+    // A wrong trailing checksum alone: the entries are read as they are (git's index.skipHash).
+    let mut wrong_sum = good.clone();
+    let last = wrong_sum.len() - 1;
+    wrong_sum[last] ^= 0xff;
+    std::fs::write(&index_path, &wrong_sum).unwrap();
+    let repo = Repo::discover(&dir).unwrap();
+    let staged = repo.uncommitted_changes(&w, WorkSource::Staged).unwrap();
+    assert_eq!(staged.len(), 1);
+    assert_eq!(staged[0].new_bytes(), b"staged\n");
+
+    // Cut in the middle of its entries: an error naming the index, not a panic.
+    std::fs::write(&index_path, &good[..good.len() / 2]).unwrap();
+    let repo = Repo::discover(&dir).unwrap();
+    let err = repo
+        .uncommitted_changes(&w, WorkSource::Staged)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("index"), "{err}");
+
+    // Not an index at all.
+    std::fs::write(&index_path, b"this is not an index").unwrap();
+    let repo = Repo::discover(&dir).unwrap();
+    assert!(repo.uncommitted_changes(&w, WorkSource::Staged).is_err());
+}
