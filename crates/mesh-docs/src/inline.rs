@@ -54,18 +54,28 @@ pub const TOKENS: [&str; 5] = [
 pub fn markers(text: &str) -> Vec<Marker> {
     let mut out = Vec::new();
     let b = text.as_bytes();
+    let todo = todo_finder();
+    // The next `TODO:` at or after `i`, searched again only once `i` has passed it.
+    let mut next_todo = todo.find(b);
     let mut i = 0;
     let mut in_code = false;
     while i < b.len() {
         // Most text holds no marker: jump to the next byte that can start one or toggle a code
         // span (inside a code span, only its closing backtick matters).
         let skip = if in_code {
-            text[i..].find('`')
+            memchr::memchr(b'`', &b[i..]).map(|p| i + p)
         } else {
-            next_special(&b[i..])
+            if next_todo.is_some_and(|t| t < i) {
+                next_todo = todo.find(&b[i..]).map(|p| i + p);
+            }
+            let special = memchr::memchr3(b'`', b'{', b'[', &b[i..]).map(|p| i + p);
+            match (special, next_todo) {
+                (Some(s), Some(t)) => Some(s.min(t)),
+                (s, t) => s.or(t),
+            }
         };
         match skip {
-            Some(p) => i += p,
+            Some(p) => i = p,
             None => break,
         }
         let c = b[i];
@@ -123,24 +133,11 @@ pub fn markers(text: &str) -> Vec<Marker> {
     out
 }
 
-/// The offset of the first byte in `b` that can start a marker or a code span (`` ` ``, `{`,
-/// `[`, `T`). Whole 16-byte chunks are tested without an early exit, which the compiler turns
-/// into vector compares; only the chunk that holds a hit is searched byte by byte.
-fn next_special(b: &[u8]) -> Option<usize> {
-    let special = |c: u8| c == b'`' || c == b'{' || c == b'[' || c == b'T';
-    let mut chunks = b.chunks_exact(16);
-    let mut base = 0;
-    for chunk in chunks.by_ref() {
-        if chunk.iter().fold(false, |hit, &c| hit | special(c)) {
-            return chunk.iter().position(|&c| special(c)).map(|p| base + p);
-        }
-        base += 16;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&c| special(c))
-        .map(|p| base + p)
+/// The `TODO:` searcher, built once (SIMD substring search, as the single bytes use `memchr3`).
+fn todo_finder() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new("TODO:"))
 }
 
 fn word_boundary_before(b: &[u8], i: usize) -> bool {

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use mesh_docs::document::{Labeled, labeled_items, tables};
 use mesh_docs::inline;
 use mesh_docs::markdown::{Span, normalize_title};
-use mesh_docs::spec::{Field, Spec, parse_endpoint, parse_entity};
+use mesh_docs::spec::{Endpoint, Field, Spec, parse_endpoint, parse_entity};
 use mesh_docs::{DocKind, Document};
 
 use crate::context::{Context, loc};
@@ -112,6 +112,12 @@ impl Rule for ActiveSpecContradictsSpec {
         };
         let doc = h.doc;
         let human = |span: Span| !h.scan.contains_line(span.line);
+        // SPEC's endpoints with their paths normalized once (not once per ACTIVE_SPEC line).
+        let declared: Vec<(&Endpoint, String)> = spec
+            .endpoints
+            .iter()
+            .map(|e| (e, norm_path(&e.path)))
+            .collect();
         let mut labels = Vec::new();
         for (idx, sec) in doc.content_sections() {
             let section_title = sec.norm_title.as_str();
@@ -121,7 +127,7 @@ impl Rule for ActiveSpecContradictsSpec {
                     continue;
                 }
                 self.constraint(doc, spec_doc, spec, &l, out);
-                self.endpoint(doc, spec_doc, spec, &l.item.text, l.item.span, out);
+                self.endpoint(doc, spec_doc, &declared, &l.item.text, l.item.span, out);
                 if l.depth == 0
                     && (l.label.contains("entit")
                         || section_title.contains("entit")
@@ -145,7 +151,7 @@ impl Rule for ActiveSpecContradictsSpec {
                         },
                         _ => continue,
                     };
-                    self.endpoint(doc, spec_doc, spec, &text, row.span, out);
+                    self.endpoint(doc, spec_doc, &declared, &text, row.span, out);
                 }
             }
         }
@@ -201,7 +207,7 @@ impl ActiveSpecContradictsSpec {
         &self,
         doc: &Document,
         spec_doc: &Document,
-        spec: &Spec,
+        declared: &[(&Endpoint, String)],
         text: &str,
         span: Span,
         out: &mut Vec<Diagnostic>,
@@ -210,10 +216,9 @@ impl ActiveSpecContradictsSpec {
             return;
         };
         let key = norm_path(&ep.path);
-        if spec
-            .endpoints
+        if declared
             .iter()
-            .any(|d| d.method == ep.method && norm_path(&d.path) == key)
+            .any(|(d, path)| d.method == ep.method && *path == key)
         {
             return;
         }
@@ -223,8 +228,11 @@ impl ActiveSpecContradictsSpec {
                 format!("ACTIVE_SPEC.md lists `{} {}`, which SPEC.md does not declare; SPEC wins", ep.method, ep.path),
             )
             .with_help("declare the endpoint in SPEC.md (with a decision-log row) and run `mesh hydrate`, or remove it from ACTIVE_SPEC.md");
-        let same_path = spec.endpoints.iter().find(|d| norm_path(&d.path) == key);
-        match same_path.or(spec.endpoints.first()) {
+        let same_path = declared
+            .iter()
+            .find(|(_, path)| *path == key)
+            .map(|(d, _)| *d);
+        match same_path.or(declared.first().map(|(d, _)| *d)) {
             Some(e) => {
                 let note = if same_path.is_some() {
                     format!("SPEC.md declares `{} {}` on this path", e.method, e.path)
