@@ -574,32 +574,10 @@ mod tests {
         assert!(!looks_like_history("v1.2"));
     }
 
-    fn git(dir: &Path, args: &[&str]) {
-        let out = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
     #[test]
     fn looking_up_many_paths_through_remembered_folders_finds_what_one_lookup_finds() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        git(dir, &["init", "-q"]);
         for (path, text) in [
             ("top.md", "top"),
             ("a/b/c/SPEC.md", "spec"),
@@ -612,8 +590,27 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", "tree"]);
+        for step in [
+            &["init", "-q"][..],
+            &["add", "-A"],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "tree",
+            ],
+        ] {
+            let status = std::process::Command::new("git")
+                .args(step)
+                .current_dir(dir)
+                .status()
+                .unwrap();
+            assert!(status.success(), "git {step:?}");
+        }
         let repo = Repo::discover(dir).unwrap();
         let tree = repo.commit_tree(repo.head_commit().unwrap()).unwrap();
         let paths = [
