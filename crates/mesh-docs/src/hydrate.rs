@@ -291,7 +291,7 @@ pub fn source_hash(text: &str) -> String {
     let mut rest = text.strip_prefix('\u{feff}').unwrap_or(text);
     // Hashed piece by piece: the same bytes as `replace("\r\n", "\n")`, without the copy.
     let mut hasher = Sha256::new();
-    // `memchr` finds each `\r` with SIMD; `str::find("\r\n")` cost more than the hashing.
+    // `memmem` searches with SIMD; `str::find("\r\n")` cost more than the hashing itself.
     while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"\r\n") {
         hasher.update(&rest.as_bytes()[..i]);
         hasher.update(b"\n");

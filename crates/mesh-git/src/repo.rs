@@ -410,27 +410,13 @@ impl Repo {
         path: &str,
         buf: &mut Vec<u8>,
     ) -> Result<Option<(ObjectId, EntryMode)>> {
-        let mut current = tree;
-        let mut components = path.split('/').peekable();
-        while let Some(name) = components.next() {
-            let Some((id, mode)) = self.lookup_entry(current, name, buf)? else {
-                return Ok(None);
-            };
-            if components.peek().is_none() {
-                return Ok(Some((id, mode)));
-            }
-            if !mode.is_tree() {
-                return Ok(None);
-            }
-            current = id;
-        }
-        Ok(None)
+        self.lookup_path_in_dirs(tree, path, buf, &mut HashMap::new())
     }
 
-    /// Like [`Repo::lookup_path`] for many paths below one tree: the trees of the folders on
-    /// the way are read once and remembered in `dirs` (folder path → its tree, `None` when
-    /// absent or not a folder), so the watched files of one folder cost one tree read each
-    /// instead of one per folder level.
+    /// Find `path` (normalized) below `tree`, for one of many paths below the same tree: the
+    /// trees of the folders on the way are read once and remembered in `dirs` (folder path →
+    /// its tree, `None` when absent or not a folder), so the watched files of one folder cost
+    /// one tree read each instead of one per folder level.
     pub(crate) fn lookup_path_in_dirs(
         &self,
         tree: ObjectId,
