@@ -95,8 +95,9 @@ pub fn json(diags: &[Diagnostic], summary: &Summary) -> String {
 /// of JSON, which need not be held in memory, let alone grown by doubling.
 ///
 /// The bytes are exactly those of `serde_json::to_writer_pretty` on the whole document (a test
-/// holds the two equal), but the findings are rendered in blocks of [`BLOCK`] on all cores and
-/// written in order, [`WINDOW`] at most held at once: on one core a monorepo's findings took a tenth of `mesh check`'s time.
+/// holds the two equal), but the findings are rendered in blocks of `BLOCK` on all cores and
+/// written in order, `WINDOW` at most held at once: on one core a monorepo's findings took a
+/// tenth of `mesh check`'s time.
 pub fn json_to<W: std::io::Write>(
     mut w: W,
     diags: &[Diagnostic],

@@ -100,10 +100,9 @@ pub fn count_by_severity(diags: &[Diagnostic]) -> (usize, usize, usize) {
 
 /// The diagnostics in output order: file, line, column, code, then message and severity.
 ///
-/// The sort is stable, so two diagnostics equal on all of these keep their input order.
-///
-/// Both sorts are stable, so the order is the same whichever runs: a monorepo's tens of
-/// thousands of findings are sorted on all cores.
+/// The sort is stable, so two diagnostics equal on all of these keep their input order; from
+/// `PARALLEL_SORT_FROM` findings on (a monorepo's tens of thousands) it runs on all cores,
+/// with the same result.
 pub fn sorted(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
     let mut out: Vec<&Diagnostic> = diags.iter().collect();
     let order = |a: &&Diagnostic, b: &&Diagnostic| {
