@@ -40,16 +40,26 @@ pub enum ReadProblem {
 
 /// Read a text file for parsing, refusing directories, huge and binary files and invalid UTF-8.
 pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
+    let cannot_read = |e: std::io::Error| {
+        ReadProblem::Problem(
+            format!("cannot read {}: {e}", path.display()),
+            "check the file's permissions".into(),
+            None,
+        )
+    };
+    // Opened first and then asked for its metadata: one path lookup per document instead of two
+    // (a 2,000-root monorepo reads 12,000 of them). A directory opens on Unix and is told by its
+    // metadata; where it does not open, the path's own metadata tells.
+    let (file, meta) = match fs::File::open(path) {
+        Ok(f) => match f.metadata() {
+            Ok(m) => (Some(f), m),
+            Err(e) => return Err(cannot_read(e)),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadProblem::Missing),
-        Err(e) => {
-            return Err(ReadProblem::Problem(
-                format!("cannot read {}: {e}", path.display()),
-                "check the file's permissions".into(),
-                None,
-            ));
-        }
+        Err(e) => match fs::metadata(path) {
+            Ok(m) if m.is_dir() => (None, m),
+            _ => return Err(cannot_read(e)),
+        },
     };
     if meta.is_dir() {
         return Err(ReadProblem::Problem(
@@ -71,14 +81,10 @@ pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
         ));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    if let Err(e) =
-        fs::File::open(path).and_then(|f| f.take(MAX_DOC_BYTES + 1).read_to_end(&mut bytes))
+    if let Some(file) = file
+        && let Err(e) = file.take(MAX_DOC_BYTES + 1).read_to_end(&mut bytes)
     {
-        return Err(ReadProblem::Problem(
-            format!("cannot read {}: {e}", path.display()),
-            "check the file's permissions".into(),
-            None,
-        ));
+        return Err(cannot_read(e));
     }
     // `contains` on bytes is a memchr; `position` runs only for a binary file.
     let head = &bytes[..bytes.len().min(64 * 1024)];

@@ -487,7 +487,7 @@ fn split_row(line: &Line<'_>) -> Vec<Cell> {
 }
 
 fn memchr_count(bytes: &[u8], needle: u8) -> usize {
-    bytes.iter().filter(|&&b| b == needle).count()
+    memchr::memchr_iter(needle, bytes).count()
 }
 
 fn make_cell(line: &Line<'_>, from: usize, to: usize) -> Cell {
@@ -535,10 +535,7 @@ impl<'a> Parser<'a> {
         let bytes = text.as_bytes();
         while start <= text.len() {
             line_starts.push(start);
-            let end = bytes[start..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map(|p| start + p);
+            let end = memchr::memchr(b'\n', &bytes[start..]).map(|p| start + p);
             let (content_end, next) = match end {
                 Some(e) => (e, e + 1),
                 None => (text.len(), text.len() + 1),
