@@ -227,15 +227,26 @@ pub fn scan_roots(roots: &[Root], config: &Config) -> CodeScans {
     let nested = nested_folders(&all_dirs);
     // One compiled set for every folder: compiling it per folder was a fifth of the scan.
     let exclude = Arc::new(ExcludeSet::new(&config.code.exclude));
-    scans.folders = folders
-        .into_par_iter()
+    let options: Vec<ScanOptions> = folders
+        .par_iter()
         .zip(nested)
         .map(|(folder, nested)| {
             let nested: Vec<&Path> = nested.iter().map(|&j| all_dirs[j].as_path()).collect();
-            let facts = scan_nested(&folder, config, &exclude, base.as_deref(), &nested);
-            (folder, facts)
+            scan_options(folder, config, &exclude, base.as_deref(), &nested)
         })
         .collect();
+    // One walk for many folders: roots come sorted, so sibling folders are neighbours and share
+    // the reading of their ancestors' ignore files (see `mesh_deps::scan_many`).
+    let pairs: Vec<(&Path, &ScanOptions)> = folders
+        .iter()
+        .map(|f| f.dir.as_path())
+        .zip(&options)
+        .collect();
+    let mut all = mesh_deps::scan_many(&pairs);
+    all.par_iter_mut()
+        .zip(&folders)
+        .for_each(|(facts, folder)| show_paths(facts, &folder.display));
+    scans.folders = folders.into_iter().zip(all).collect();
     scans
 }
 
@@ -271,15 +282,15 @@ fn nested_folders(dirs: &[PathBuf]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Scan one code folder: the shared `[code] exclude`, the code folders inside it (`nested`)
+/// How to scan one code folder: the shared `[code] exclude`, the code folders inside it (`nested`)
 /// left out, the `[openapi] paths` (relative to `base`) that lie in it read as OpenAPI documents.
-fn scan_nested(
+fn scan_options(
     folder: &CodeFolder,
     config: &Config,
     exclude: &Arc<ExcludeSet>,
     base: Option<&Path>,
     nested: &[&Path],
-) -> RepoFacts {
+) -> ScanOptions {
     let skip = nested
         .iter()
         .filter_map(|g| inside(g, &folder.dir))
@@ -296,15 +307,12 @@ fn scan_nested(
             .collect(),
         None => Vec::new(),
     };
-    let opts = ScanOptions {
+    ScanOptions {
         openapi_files,
         exclude: Arc::clone(exclude),
         skip,
         ..ScanOptions::default()
-    };
-    let mut facts = mesh_deps::scan(&folder.dir, &opts);
-    show_paths(&mut facts, &folder.display);
-    facts
+    }
 }
 
 /// The location of a code fact.

@@ -2,7 +2,7 @@
 //! and route declarations in code, turned into normalized facts with locations.
 //!
 //! Entry points:
-//! - [`scan`] walks a repository and returns [`RepoFacts`].
+//! - [`scan`] walks a repository and returns [`RepoFacts`]; [`scan_many`] walks many folders.
 //! - [`detect_stack`] turns facts into database/auth/API-style/testing evidence.
 //! - [`satisfies`] checks a version against a constraint in each ecosystem's syntax.
 //! - [`names_match`], [`parse_requirement`], [`entity_matches_table`],
@@ -34,7 +34,7 @@ pub use names::{
     routes_match, singularize,
 };
 pub use range::{RangeError, poetry_to_pep440, satisfies, validate_constraint};
-pub use scan::{ExcludeSet, ScanOptions, scan};
+pub use scan::{ExcludeSet, ScanOptions, scan, scan_many};
 pub use stack::{
     StackEntry, StackEvidence, StackFact, StackTable, StackTableError, detect_stack,
     detect_stack_with,

@@ -359,22 +359,57 @@ fn parse_file(path: &Path, rel: String, cand: Candidate, opts: &ScanOptions) -> 
     result
 }
 
-fn walk(
-    root: &Path,
-    opts: &ScanOptions,
-    problems: &mut Vec<Problem>,
-) -> Vec<(PathBuf, String, Candidate)> {
-    let exclude = Arc::clone(&opts.exclude);
-    problems.extend(exclude.problems.iter().cloned());
-    let skip = opts.skip.clone();
-    let base = root.to_path_buf();
-    let mut builder = ignore::WalkBuilder::new(root);
+/// What the walk found under one folder: the files to read and the problems met.
+#[derive(Debug, Default)]
+struct Walked {
+    candidates: Vec<(PathBuf, String, Candidate)>,
+    problems: Vec<Problem>,
+}
+
+/// Most folders one walker takes ([`scan_many`]).
+const GROUP: usize = 64;
+
+/// Walk the folders `group` (indices into `roots`, distinct paths, the same
+/// `respect_gitignore`) with one walker, one [`Walked`] per folder in the order of `group`.
+///
+/// One walker for many folders reads and compiles the ignore files of the folders' common
+/// ancestors once: `ignore` keeps the matchers of a folder's ancestors while the next folder's
+/// are looked up, and siblings share them.
+fn walk_group(roots: &[(&Path, &ScanOptions)], group: &[usize]) -> Vec<Walked> {
+    let mut out: Vec<Walked> = group
+        .iter()
+        .map(|&i| Walked {
+            candidates: Vec::new(),
+            problems: roots[i].1.exclude.problems.clone(),
+        })
+        .collect();
+    let Some(&first) = group.first() else {
+        return out;
+    };
+    let respect = roots[first].1.respect_gitignore;
+    // Every entry belongs to the folder `depth` levels above it: the walk's root.
+    let index: Arc<HashMap<PathBuf, usize>> = Arc::new(
+        group
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (roots[i].0.to_path_buf(), k))
+            .collect(),
+    );
+    let filters: Vec<(Vec<PathBuf>, Arc<ExcludeSet>)> = group
+        .iter()
+        .map(|&i| (roots[i].1.skip.clone(), Arc::clone(&roots[i].1.exclude)))
+        .collect();
+    let mut builder = ignore::WalkBuilder::new(roots[first].0);
+    for &i in &group[1..] {
+        builder.add(roots[i].0);
+    }
+    let in_filter = Arc::clone(&index);
     builder
         .hidden(true)
-        .parents(opts.respect_gitignore)
-        .ignore(opts.respect_gitignore)
-        .git_ignore(opts.respect_gitignore)
-        .git_exclude(opts.respect_gitignore)
+        .parents(respect)
+        .ignore(respect)
+        .git_ignore(respect)
+        .git_exclude(respect)
         .git_global(false)
         .require_git(false)
         .follow_links(false)
@@ -386,18 +421,23 @@ fn walk(
             if is_dir && SKIPPED_DIRS.iter().any(|d| e.file_name() == *d) {
                 return false;
             }
-            let rel = e.path().strip_prefix(&base).unwrap_or(e.path());
+            let Some((root, k)) = own_root(&in_filter, e.path(), e.depth()) else {
+                return true;
+            };
+            let (skip, exclude) = &filters[k];
+            let rel = e.path().strip_prefix(root).unwrap_or(e.path());
             if is_dir && skip.iter().any(|s| s == rel) {
                 return false;
             }
             !exclude.excludes(rel, is_dir)
         });
-    let mut out = Vec::new();
+    // The walk is sequential: an error belongs to the folder of the entry before it.
+    let mut current = 0;
     for entry in builder.build() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                problems.push(file_problem(
+                out[current].problems.push(file_problem(
                     ".",
                     ProblemSeverity::Warning,
                     format!("part of the directory could not be read: {e}"),
@@ -405,30 +445,104 @@ fn walk(
                 continue;
             }
         };
+        let Some((root, k)) = own_root(&index, entry.path(), entry.depth()) else {
+            continue;
+        };
+        current = k;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
         let rel = rel_path(root, entry.path());
-        if let Some(c) = classify(&rel, opts) {
-            out.push((entry.into_path(), rel, c));
+        if let Some(c) = classify(&rel, roots[group[k]].1) {
+            out[k].candidates.push((entry.into_path(), rel, c));
         }
     }
     out
 }
 
+/// The folder of the walk that yielded `path` at `depth`, and its place in the group.
+fn own_root<'m>(
+    index: &'m HashMap<PathBuf, usize>,
+    path: &Path,
+    depth: usize,
+) -> Option<(&'m Path, usize)> {
+    let root = path.ancestors().nth(depth)?;
+    index.get_key_value(root).map(|(p, &k)| (p.as_path(), k))
+}
+
 /// Scan a repository: dependencies (declared and locked), OpenAPI operations, code routes,
 /// SQL tables, and the problems met. Never panics and never stops at the first bad file.
 pub fn scan(root: &Path, opts: &ScanOptions) -> RepoFacts {
-    let mut facts = RepoFacts::default();
-    if !root.is_dir() {
-        facts.problems.push(file_problem(
-            &root.to_string_lossy(),
-            ProblemSeverity::Error,
-            "the directory to scan does not exist or is not a directory".to_string(),
-        ));
-        return facts;
+    scan_many(&[(root, opts)]).pop().unwrap_or_default()
+}
+
+/// [`scan`] of many folders (a monorepo's code folders), each with its options: the same facts,
+/// in the same order, as one `scan` per folder. Consecutive folders are walked by one walker, so
+/// list siblings next to each other: the ignore files of their common ancestors are then read
+/// once per group of folders rather than once per folder. Groups are walked, and files read, in
+/// parallel.
+pub fn scan_many(roots: &[(&Path, &ScanOptions)]) -> Vec<RepoFacts> {
+    let is_dir: Vec<bool> = roots.par_iter().map(|(root, _)| root.is_dir()).collect();
+    // Groups of consecutive folders: distinct paths, one walker setting, at most GROUP, and
+    // enough groups for every thread.
+    let size = (roots.len() / (rayon::current_num_threads() * 4)).clamp(1, GROUP);
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut seen: HashSet<&Path> = HashSet::new();
+    for (i, (root, opts)) in roots.iter().enumerate() {
+        if !is_dir[i] {
+            continue;
+        }
+        let fits = groups.last().is_some_and(|g| {
+            g.len() < size
+                && roots[g[0]].1.respect_gitignore == opts.respect_gitignore
+                && !seen.contains(root)
+        });
+        if !fits {
+            groups.push(Vec::new());
+            seen.clear();
+        }
+        seen.insert(root);
+        if let Some(g) = groups.last_mut() {
+            g.push(i);
+        }
     }
-    let mut candidates = walk(root, opts, &mut facts.problems);
+    let mut walked: Vec<Option<Walked>> = (0..roots.len()).map(|_| None).collect();
+    let found: Vec<Vec<Walked>> = groups
+        .par_iter()
+        .map(|group| walk_group(roots, group))
+        .collect();
+    for (group, found) in groups.iter().zip(found) {
+        for (&i, w) in group.iter().zip(found) {
+            walked[i] = Some(w);
+        }
+    }
+    roots
+        .par_iter()
+        .zip(walked)
+        .map(|(&(root, opts), walked)| match walked {
+            Some(walked) => finish_scan(root, opts, walked),
+            None => RepoFacts {
+                problems: vec![file_problem(
+                    &root.to_string_lossy(),
+                    ProblemSeverity::Error,
+                    "the directory to scan does not exist or is not a directory".to_string(),
+                )],
+                ..RepoFacts::default()
+            },
+        })
+        .collect()
+}
+
+/// Read, parse and join what the walk of `root` found.
+fn finish_scan(root: &Path, opts: &ScanOptions, walked: Walked) -> RepoFacts {
+    let Walked {
+        mut candidates,
+        problems,
+    } = walked;
+    let mut facts = RepoFacts {
+        problems,
+        ..RepoFacts::default()
+    };
     // Configured OpenAPI documents.
     for p in &opts.openapi_files {
         let path = if p.is_absolute() {

@@ -668,3 +668,87 @@ fn gitignored_files_are_skipped() {
     let names: Vec<_> = f.dependencies.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["pkg-9", "pkg-0"]);
 }
+
+#[test]
+fn scan_many_finds_what_one_scan_per_folder_finds() {
+    // Siblings under a parent whose .gitignore applies to them all (read once per group by
+    // scan_many), next to the fixture repositories, a folder holding others that it skips, a
+    // path given twice with different options, a missing folder and a file.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "generated/\n").unwrap();
+    for (i, name) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        let sib = dir.path().join(name);
+        std::fs::create_dir_all(sib.join("generated")).unwrap();
+        std::fs::create_dir_all(sib.join("docs")).unwrap();
+        std::fs::write(sib.join("requirements.txt"), format!("pkg-{name}=={i}.0\n")).unwrap();
+        std::fs::write(sib.join("generated/requirements.txt"), "hidden==1.0\n").unwrap();
+    }
+    std::fs::write(dir.path().join("a/.gitignore"), "docs/\n").unwrap();
+    std::fs::write(dir.path().join("a/docs/package.json"), "{\"name\": \"x\"}").unwrap();
+    std::fs::write(dir.path().join("b/docs/package.json"), "{not json").unwrap();
+    std::fs::write(dir.path().join("file.txt"), "").unwrap();
+
+    let plain = ScanOptions::default();
+    let unignored = ScanOptions {
+        respect_gitignore: false,
+        ..ScanOptions::default()
+    };
+    let excluding = ScanOptions {
+        exclude: ExcludeSet::new(&["malformed/**".into(), "[".into()]).into(),
+        skip: vec!["npm-app".into(), "yarn-app".into()],
+        ..ScanOptions::default()
+    };
+    let sibling = |n: &str| dir.path().join(n);
+    let folders: Vec<(PathBuf, &ScanOptions)> = vec![
+        (sibling("a"), &plain),
+        (sibling("b"), &plain),
+        (sibling("c"), &unignored),
+        (sibling("d"), &plain),
+        (sibling("e"), &plain),
+        (sibling("e"), &unignored),
+        (sibling("missing"), &plain),
+        (sibling("file.txt"), &plain),
+        (fixture(""), &excluding),
+        (fixture("npm-app"), &plain),
+        (fixture("yarn-app"), &plain),
+        (fixture("cargo-app"), &plain),
+        (fixture("go-app"), &plain),
+        (fixture("malformed"), &plain),
+        (fixture("openapi"), &plain),
+        (fixture("python-app"), &plain),
+        (fixture("sql"), &plain),
+        (sibling("a"), &plain),
+    ];
+    let pairs: Vec<(&std::path::Path, &ScanOptions)> =
+        folders.iter().map(|(p, o)| (p.as_path(), *o)).collect();
+    let many = mesh_deps::scan_many(&pairs);
+    assert_eq!(many.len(), folders.len());
+    for ((path, opts), got) in folders.iter().zip(&many) {
+        assert_eq!(*got, scan(path, opts), "{}", path.display());
+    }
+    // And what they found is what each folder holds.
+    let names =
+        |f: &RepoFacts| -> Vec<String> { f.dependencies.iter().map(|d| d.name.clone()).collect() };
+    assert_eq!(names(&many[0]), ["pkg-a"]);
+    assert_eq!(names(&many[2]), ["hidden", "pkg-c"]);
+    assert_eq!(names(&many[4]), ["pkg-e"]);
+    assert_eq!(names(&many[5]), ["hidden", "pkg-e"]);
+    assert!(
+        many[1]
+            .problems
+            .iter()
+            .any(|p| p.at.file == "docs/package.json")
+    );
+    assert_eq!(many[6].problems.len(), 1);
+    assert_eq!(many[7].problems.len(), 1);
+    assert!(many[8].problems.iter().any(|p| p.message.contains("`[`")));
+    assert!(!many[8].files.iter().any(|f| f.path.starts_with("npm-app/")));
+    assert!(
+        many[8]
+            .files
+            .iter()
+            .any(|f| f.path.starts_with("cargo-app/"))
+    );
+    assert!(many[9].files.iter().any(|f| f.path == "package.json"));
+    assert_eq!(many[0], many[17]);
+}
