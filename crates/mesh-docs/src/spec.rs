@@ -913,20 +913,25 @@ fn looks_version_part(tok: &str) -> bool {
 
 /// The version constraint written in a library line: `^1.0`, `>=1.2, <2`, `0.8`, `~= 2.1`.
 ///
-/// Of several runs of version-like words, the first with an operator or a dot wins over bare
-/// numbers (`reading tables of 512 rows; ^1` is `^1`); with only bare numbers, the first.
+/// Of several runs of version-like words, the first with an operator wins (`its 2.x series;
+/// ^0.1` is `^0.1`), then the first with a dot, then bare numbers (`reading tables of 512 rows;
+/// 1.4` is `1.4`); with only bare numbers, the first.
 pub fn extract_constraint(text: &str) -> Option<String> {
     let toks: Vec<&str> = text.split_whitespace().collect();
     let mut first = None;
+    let mut dotted = None;
     let mut from = 0;
     while let Some((run, next)) = constraint_run(&toks, from) {
-        if run.contains(['.', '^', '~', '=', '>', '<', '*']) {
+        if run.contains(['^', '~', '=', '>', '<', '*']) {
             return Some(run);
+        }
+        if run.contains('.') {
+            dotted.get_or_insert_with(|| run.clone());
         }
         first.get_or_insert(run);
         from = next;
     }
-    first
+    dotted.or(first)
 }
 
 /// The first run of version-like words in `toks[from..]`, and where to look for the next.
@@ -1037,6 +1042,21 @@ mod tests {
         assert_eq!(
             extract_constraint("2 of them, then 3").as_deref(),
             Some("2")
+        );
+        // An explicit operator beats a dotted number in the prose, wherever it stands.
+        let l = parse_library(
+            "mimalloc: the global allocator, its 2.x series (decision 030), without huge pages; ^0.1",
+        )
+        .unwrap();
+        assert_eq!(l.constraint.as_deref(), Some("^0.1"));
+        assert_eq!(
+            extract_constraint("files of 1.5 MB, then 2 more, ~2.1").as_deref(),
+            Some("~2.1")
+        );
+        assert_eq!(
+            extract_constraint("2 runs of 1.5 MB, 3 more").as_deref(),
+            Some("1.5"),
+            "a dot beats a bare number"
         );
     }
 
