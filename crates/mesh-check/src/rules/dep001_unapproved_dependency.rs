@@ -4,8 +4,8 @@ use crate::diagnostic::Diagnostic;
 use crate::rule::{Rule, RuleMeta};
 use crate::rules::dep002_forbidden_dependency::{forbidden_for, forbidden_index};
 use crate::rules::drift::{
-    Approvals, also_declared, approved_list_location, code_loc, facts, grouped, shown, tech_stack,
-    third_party_direct,
+    Approvals, also_declared, approved_list_location, code_loc, dependency_facts, grouped, shown,
+    tech_stack, third_party_direct,
 };
 
 declare_rule! {
@@ -36,7 +36,9 @@ impl Rule for UnapprovedDependency {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let Some(facts) = facts(ctx) else { return };
+        let Some(facts) = dependency_facts(ctx) else {
+            return;
+        };
         let Some(approvals) = Approvals::of(ctx) else {
             return;
         };

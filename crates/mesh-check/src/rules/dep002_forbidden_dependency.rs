@@ -8,7 +8,7 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::rule::{Rule, RuleMeta};
 use crate::rules::drift::{
-    also_declared, code_loc, facts, grouped, key, shown, tech_stack, third_party_direct,
+    also_declared, code_loc, dependency_facts, grouped, key, shown, tech_stack, third_party_direct,
 };
 
 declare_rule! {
@@ -69,7 +69,7 @@ impl Rule for ForbiddenDependency {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let (Some(facts), Some((doc, ts))) = (facts(ctx), tech_stack(ctx)) else {
+        let (Some(facts), Some((doc, ts))) = (dependency_facts(ctx), tech_stack(ctx)) else {
             return;
         };
         if ts.forbidden.is_empty() {

@@ -8,7 +8,7 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::rule::{Rule, RuleMeta};
 use crate::rules::drift::{
-    code_loc, facts, key, list_ecosystem, spec, tech_stack, third_party_direct,
+    code_loc, dependency_facts, key, list_ecosystem, spec, tech_stack, third_party_direct,
 };
 
 declare_rule! {
@@ -124,7 +124,9 @@ impl Rule for VersionOutsideConstraint {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let Some(facts) = facts(ctx) else { return };
+        let Some(facts) = dependency_facts(ctx) else {
+            return;
+        };
         for c in constraints(ctx) {
             for o in outcomes(&c, &facts.dependencies) {
                 let Outcome::Outside(d) = o else { continue };

@@ -5,7 +5,7 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::rule::{Rule, RuleMeta};
 use crate::rules::dep002_forbidden_dependency::{forbidden_for, forbidden_help, forbidden_index};
-use crate::rules::drift::{code_loc, facts, grouped, key, shown, tech_stack};
+use crate::rules::drift::{code_loc, dependency_facts, grouped, key, shown, tech_stack};
 
 declare_rule! {
     /// Finds packages of TECH_STACK.md's FORBIDDEN table that no manifest declares but a
@@ -30,7 +30,7 @@ impl Rule for ForbiddenTransitiveDependency {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let (Some(facts), Some((doc, ts))) = (facts(ctx), tech_stack(ctx)) else {
+        let (Some(facts), Some((doc, ts))) = (dependency_facts(ctx), tech_stack(ctx)) else {
             return;
         };
         if ts.forbidden.is_empty() {

@@ -3,7 +3,7 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::rule::{Rule, RuleMeta};
 use crate::rules::dep003_version_outside_constraint::{Outcome, constraints, outcomes};
-use crate::rules::drift::{code_loc, facts};
+use crate::rules::drift::{code_loc, dependency_facts};
 
 declare_rule! {
     /// Finds version constraints in SPEC.md's Third-Party Libraries or TECH_STACK.md's approved
@@ -27,7 +27,9 @@ impl Rule for UnreadableVersionConstraint {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let Some(facts) = facts(ctx) else { return };
+        let Some(facts) = dependency_facts(ctx) else {
+            return;
+        };
         for c in constraints(ctx) {
             for o in outcomes(&c, &facts.dependencies) {
                 let Outcome::Unreadable(eco, err) = o else {

@@ -19,6 +19,18 @@ pub(crate) fn facts<'a>(ctx: &Context<'a>) -> Option<&'a RepoFacts> {
     ctx.code
 }
 
+/// The code facts when they hold dependencies. Without any, the dependency rules have nothing
+/// to compare (a project whose documents come before its code) and skip building their indexes.
+pub(crate) fn dependency_facts<'a>(ctx: &Context<'a>) -> Option<&'a RepoFacts> {
+    ctx.code.filter(|f| !f.dependencies.is_empty())
+}
+
+/// The code facts when a manifest or lockfile was read: without one, no stack is detected and
+/// the stack rules have nothing to compare.
+pub(crate) fn manifest_facts<'a>(ctx: &Context<'a>) -> Option<&'a RepoFacts> {
+    ctx.code.filter(|f| has_manifests(f))
+}
+
 /// SPEC's document and typed value.
 pub(crate) fn spec<'a>(ctx: &'a Context<'_>) -> Option<(&'a Document, &'a Spec)> {
     ctx.doc(DocKind::Spec).zip(ctx.docs.spec.as_ref())

@@ -3,7 +3,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::rule::{Rule, RuleMeta};
-use crate::rules::drift::{code_loc, facts, first_manifest, spec};
+use crate::rules::drift::{code_loc, first_manifest, manifest_facts, spec};
 
 declare_rule! {
     /// Compares SPEC.md's Hydration Contract with the code: every value a field names (Database
@@ -31,7 +31,7 @@ impl Rule for ContractStackNotInCode {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let (Some(facts), Some(spec)) = (facts(ctx), spec(ctx)) else {
+        let (Some(facts), Some(spec)) = (manifest_facts(ctx), spec(ctx)) else {
             return;
         };
         let table = ctx.config.code.stack_table();

@@ -3,7 +3,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::rule::{Rule, RuleMeta};
-use crate::rules::drift::{code_loc, facts, spec};
+use crate::rules::drift::{code_loc, manifest_facts, spec};
 
 declare_rule! {
     /// Finds a database or auth technology the code uses at run time (not only in dev or test
@@ -28,7 +28,7 @@ impl Rule for UndeclaredStackInCode {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let (Some(facts), Some(spec)) = (facts(ctx), spec(ctx)) else {
+        let (Some(facts), Some(spec)) = (manifest_facts(ctx), spec(ctx)) else {
             return;
         };
         let table = ctx.config.code.stack_table();
