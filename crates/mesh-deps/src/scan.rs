@@ -431,7 +431,8 @@ fn walk_group(roots: &[(&Path, &ScanOptions)], group: &[usize]) -> Vec<Walked> {
             }
             !exclude.excludes(rel, is_dir)
         });
-    // The walk is sequential: an error belongs to the folder of the entry before it.
+    // The walk is sequential, folder after folder, each starting with its root at depth 0: an
+    // entry or an error belongs to the folder whose root came last.
     let mut current = 0;
     for entry in builder.build() {
         let entry = match entry {
@@ -445,16 +446,18 @@ fn walk_group(roots: &[(&Path, &ScanOptions)], group: &[usize]) -> Vec<Walked> {
                 continue;
             }
         };
-        let Some((root, k)) = own_root(&index, entry.path(), entry.depth()) else {
-            continue;
-        };
-        current = k;
+        if entry.depth() == 0
+            && let Some(&k) = index.get(entry.path())
+        {
+            current = k;
+        }
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
+        let (root, opts) = roots[group[current]];
         let rel = rel_path(root, entry.path());
-        if let Some(c) = classify(&rel, roots[group[k]].1) {
-            out[k].candidates.push((entry.into_path(), rel, c));
+        if let Some(c) = classify(&rel, opts) {
+            out[current].candidates.push((entry.into_path(), rel, c));
         }
     }
     out
