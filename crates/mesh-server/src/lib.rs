@@ -69,9 +69,10 @@ pub enum ServeError {
 
 /// Open the project and the store and build the shared state (also used by `mesh mcp`).
 ///
-/// The server keeps the store open and serves many calls through its one connection, so a
-/// SQLite store checkpoints its WAL in the background instead of inside a commit
-/// ([`OpenOptions::background_checkpoint`]).
+/// The server keeps the store open and serves many calls through it, so a SQLite store
+/// checkpoints its WAL in the background instead of inside a commit
+/// ([`OpenOptions::background_checkpoint`]), and a PostgreSQL store serves its workers' claims
+/// in batches on two connections ([`OpenOptions::claim_connections`]).
 pub fn open_state(
     project_dir: PathBuf,
     discover: bool,
@@ -83,6 +84,7 @@ pub fn open_state(
         store,
         &OpenOptions {
             background_checkpoint: true,
+            claim_connections: 2,
             ..OpenOptions::default()
         },
     )?;

@@ -1,6 +1,11 @@
 //! Benchmark driver for bench/claims.sh (not a test; prints figures).
 //!
 //!   claims_bench claims BACKEND WORKERS TASKS   # claims/s with WORKERS threads, one connection each
+//!   claims_bench shared BACKEND WORKERS TASKS CONNECTIONS
+//!                                               # the same, WORKERS threads sharing one store with
+//!                                               # CONNECTIONS claim connections (as behind `mesh
+//!                                               # serve`, which uses 2): concurrent claims on a
+//!                                               # store are served in batches
 //!   claims_bench accept BACKEND TASKS           # time to accept a TASKS-task plan (and re-accept it)
 //!   claims_bench prepare TASKS                  # a PostgreSQL schema holding TASKS claimable tasks,
 //!                                               # kept for an outside baseline (pgbench); prints its name
@@ -56,7 +61,15 @@ impl Target {
     }
 
     fn open(&self) -> Result<Store, String> {
-        Store::open_with(&self.location, &self.opts).map_err(|e| e.to_string())
+        self.open_with(1)
+    }
+
+    fn open_with(&self, claim_connections: usize) -> Result<Store, String> {
+        let opts = OpenOptions {
+            claim_connections,
+            ..self.opts.clone()
+        };
+        Store::open_with(&self.location, &opts).map_err(|e| e.to_string())
     }
 }
 
@@ -91,7 +104,12 @@ fn plan(n: usize) -> Vec<PlanTask> {
         .collect()
 }
 
-fn claims(backend: &str, workers: usize, tasks: usize) -> Result<(), String> {
+fn claims(
+    backend: &str,
+    workers: usize,
+    tasks: usize,
+    shared: Option<usize>,
+) -> Result<(), String> {
     let target = Target::new(backend)?;
     let setup = target.open()?;
     // Independent tasks, so every claim succeeds and we time the scheduler alone.
@@ -102,14 +120,18 @@ fn claims(backend: &str, workers: usize, tasks: usize) -> Result<(), String> {
     setup
         .accept_plan("bench", &p, "bench")
         .map_err(|e| e.to_string())?;
-    let stores = (0..workers)
-        .map(|_| target.open())
-        .collect::<Result<Vec<_>, _>>()?;
+    // Separate: one store (connection) per worker. Shared: one store for all, with `shared`
+    // claim connections.
+    let stores = match shared {
+        None => (0..workers)
+            .map(|_| target.open().map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(connections) => vec![Arc::new(target.open_with(connections)?)],
+    };
     let barrier = Arc::new(Barrier::new(workers + 1));
-    let handles: Vec<_> = stores
-        .into_iter()
-        .enumerate()
-        .map(|(i, store)| {
+    let handles: Vec<_> = (0..workers)
+        .map(|i| {
+            let store = stores[i % stores.len()].clone();
             let barrier = barrier.clone();
             std::thread::spawn(move || -> Result<usize, String> {
                 let name = format!("w{i}");
@@ -136,9 +158,16 @@ fn claims(backend: &str, workers: usize, tasks: usize) -> Result<(), String> {
     if total != tasks {
         return Err(format!("claimed {total} of {tasks} tasks"));
     }
+    let (batches, batched) = stores.iter().fold((0, 0), |(b, c), s| {
+        let st = s.claim_stats();
+        (b + st.batches, c + st.claims)
+    });
     println!(
-        "backend={backend} workers={workers} claims={total} seconds={secs:.3} claims_per_sec={:.0}",
-        total as f64 / secs
+        "backend={backend} workers={workers} stores={} claim_connections={} claims={total} seconds={secs:.3} claims_per_sec={:.0} mean_batch={:.1}",
+        stores.len(),
+        shared.unwrap_or(1),
+        total as f64 / secs,
+        batched as f64 / batches.max(1) as f64
     );
     Ok(())
 }
@@ -196,10 +225,16 @@ fn main() -> ExitCode {
             .map_err(|e| format!("bad number: {e}"))
     };
     let result = match args.first().map(String::as_str) {
-        Some("claims") => (|| claims(args.get(1).map_or("", String::as_str), num(2)?, num(3)?))(),
+        Some("claims") => {
+            (|| claims(args.get(1).map_or("", String::as_str), num(2)?, num(3)?, None))()
+        }
+        Some("shared") => (|| {
+            let backend = args.get(1).map_or("", String::as_str);
+            claims(backend, num(2)?, num(3)?, Some(num(4)?))
+        })(),
         Some("accept") => (|| accept(args.get(1).map_or("", String::as_str), num(2)?))(),
         Some("prepare") => (|| prepare(num(1)?))(),
-        _ => Err("usage: claims_bench claims BACKEND WORKERS TASKS | accept BACKEND TASKS | prepare TASKS".into()),
+        _ => Err("usage: claims_bench claims BACKEND WORKERS TASKS | shared BACKEND WORKERS TASKS CONNECTIONS | accept BACKEND TASKS | prepare TASKS".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

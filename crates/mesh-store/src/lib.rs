@@ -3,7 +3,8 @@
 //!
 //! - [`Store`] opens a [`StoreLocation`] (creating and migrating the schema), and offers the
 //!   task operations: [`Store::add_task`], [`Store::list_tasks`], [`Store::task_detail`],
-//!   [`Store::next_task`] (pick and claim), [`Store::claim_task`], [`Store::heartbeat`],
+//!   [`Store::next_task`] (pick and claim; concurrent calls on one store share a transaction,
+//!   [`Store::next_tasks`]), [`Store::claim_task`], [`Store::heartbeat`],
 //!   [`Store::release`], [`Store::submit`], [`Store::review`], [`Store::block`],
 //!   [`Store::unblock`], [`Store::cancel`], [`Store::reopen`], [`Store::reap`], and
 //!   [`Store::accept_plan`] for plans.
@@ -18,6 +19,7 @@
 //! - All SQL is parameterised.
 
 mod checkpointer;
+mod claims;
 mod clock;
 mod db;
 mod error;
@@ -30,6 +32,7 @@ mod tokens;
 mod watch;
 
 pub use checkpointer::WalCheckpoints;
+pub use claims::ClaimStats;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
 pub use evidence::{Evidence, EvidenceKind, MAX_EVIDENCE_DATA, NewEvidence};
@@ -40,7 +43,7 @@ pub use model::{
     Risk, Status, Task, TaskDetail, TaskEvent, TaskFilter, assess_risk, display_id, parse_id,
     priority,
 };
-pub use store::{DEFAULT_LEASE, OpenOptions, REAPER, Store, Verdict, normalize_lane};
+pub use store::{DEFAULT_LEASE, NextRequest, OpenOptions, REAPER, Store, Verdict, normalize_lane};
 pub use tokens::TokenRecord;
 
 /// `Store` must stay shareable across threads (the server calls it from a blocking pool).

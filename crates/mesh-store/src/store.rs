@@ -8,6 +8,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::checkpointer::{self, Checkpointer, WalCheckpoints};
+use crate::claims::{self, Claim, ClaimStats, Combiner};
 use crate::clock::{Clock, SystemClock, millis_to_ts};
 use crate::db::{Conn, Dialect, P, PgConn, Row, SqliteConn, map_sqlite};
 use crate::error::{Result, StoreError};
@@ -21,6 +22,9 @@ use crate::model::{
 
 /// How long a claim lasts unless renewed by a heartbeat.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
+
+/// At most this many connections serve one store's claims ([`OpenOptions::claim_connections`]).
+const MAX_CLAIM_CONNECTIONS: usize = 16;
 
 /// The actor recorded for expired leases.
 pub const REAPER: &str = "mesh:reaper";
@@ -44,6 +48,12 @@ pub struct OpenOptions {
     /// for a checkpoint's fsync. Default off: a one-shot command keeps SQLite's automatic
     /// checkpoint. Ignored for PostgreSQL.
     pub background_checkpoint: bool,
+    /// PostgreSQL: connections that serve claims ([`Store::next_task`]), the store's own one
+    /// included. Concurrent claims on the store are served in batches, one batch at a time per
+    /// connection; with two, a batch gathers while the other runs, so a server's workers keep
+    /// both cores busy. Default 1; `mesh serve` and `mesh mcp` use 2. Ignored for SQLite (one
+    /// writer at a time).
+    pub claim_connections: usize,
 }
 
 impl Default for OpenOptions {
@@ -54,25 +64,43 @@ impl Default for OpenOptions {
             pg_schema: None,
             clock: Arc::new(SystemClock),
             background_checkpoint: false,
+            claim_connections: 1,
         }
     }
 }
 
+/// One worker's request for its next task ([`Store::next_tasks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextRequest {
+    /// The worker claiming.
+    pub worker: String,
+    /// Only from this lane, when set.
+    pub lane: Option<String>,
+    /// The claim's lease.
+    pub lease: Duration,
+}
+
 enum Backend {
     Sqlite(Mutex<SqliteConn>),
-    Postgres(Box<Mutex<PgConn>>),
+    /// The store's connection, then the extra ones that only serve claims.
+    Postgres(Box<Mutex<PgConn>>, Vec<Mutex<PgConn>>),
 }
 
 /// The task store.
 ///
 /// `Store` is `Send + Sync`; calls on one `Store` share its single connection and run one at a
-/// time. For parallel work open one `Store` per thread (cheap for SQLite; one connection each
-/// for PostgreSQL). Every method is synchronous; async callers use `spawn_blocking`.
+/// time, except that concurrent [`Store::next_task`] calls are combined: one transaction serves
+/// every claim waiting at that moment (see [`Store::next_tasks`]), so many workers behind one
+/// store (a server) claim at batch speed. For other parallel work open one `Store` per thread
+/// (cheap for SQLite; one connection each for PostgreSQL). Every method is synchronous; async
+/// callers use `spawn_blocking`.
 pub struct Store {
     /// Declared before `backend` so that it stops first: the store's own connection then closes
     /// last and does SQLite's checkpoint-on-close as without it.
     checkpointer: Option<Checkpointer>,
     backend: Backend,
+    /// Concurrent `next_task` calls, served in batches.
+    claims: Combiner,
     clock: Arc<dyn Clock>,
     location: String,
 }
@@ -375,7 +403,7 @@ fn ensure_lane(c: &mut dyn Conn, lane: &str) -> Result<()> {
 }
 
 /// Return expired claims to pending; one event each.
-fn reap_in(c: &mut dyn Conn, now: i64) -> Result<Vec<Reaped>> {
+pub(crate) fn reap_in(c: &mut dyn Conn, now: i64) -> Result<Vec<Reaped>> {
     let rows = c.query(
         "SELECT id, worker FROM tasks
          WHERE status = 'in_progress' AND lease_expires_at <= $1
@@ -409,37 +437,35 @@ fn reap_in(c: &mut dyn Conn, now: i64) -> Result<Vec<Reaped>> {
     Ok(reaped)
 }
 
-/// The SQLite pick (PostgreSQL runs the same algorithm in `mesh_next`): the most urgent
-/// claimable task; among equally urgent ones, the lane served least recently first.
-fn pick_candidate(c: &mut dyn Conn, lane: Option<&str>) -> Result<Option<i64>> {
-    const HEAD: &str = "SELECT priority, id FROM tasks
-         WHERE status = 'pending' AND unmet_deps = 0 AND lane = $1
-         ORDER BY priority, id LIMIT 1";
-    if let Some(lane) = lane {
-        return c
-            .query_opt(HEAD, &[P::T(lane)])?
-            .map(|r| r.i64(1))
-            .transpose();
-    }
-    let lanes = c.query(
-        "SELECT l.lane FROM lanes l
-         ORDER BY coalesce((SELECT max(t.claim_seq) FROM tasks t WHERE t.lane = l.lane), 0),
-                  l.lane",
-        &[],
+/// Claim `id` for `worker` until `until` (its event, then the task's update) and return the
+/// task; `Busy` when the task was taken meanwhile (the transaction retries). The caller picked
+/// `id` in this transaction (SQLite's side of [`crate::claims::claim_in`]).
+pub(crate) fn write_claim(
+    c: &mut dyn Conn,
+    id: i64,
+    now: i64,
+    worker: &str,
+    until: i64,
+) -> Result<Option<Task>> {
+    let seq = insert_event(
+        c,
+        id,
+        now,
+        worker,
+        Some(Status::Pending),
+        Status::InProgress,
+        "claimed",
     )?;
-    // Each lane's most urgent claimable task; the first lane (least recently served) holding
-    // the most urgent priority wins.
-    let mut best: Option<(i64, i64)> = None;
-    for l in lanes {
-        let lane = l.text(0)?;
-        if let Some(r) = c.query_opt(HEAD, &[P::T(&lane)])? {
-            let (prio, id) = (r.i64(0)?, r.i64(1)?);
-            if best.is_none_or(|(p, _)| prio < p) {
-                best = Some((prio, id));
-            }
-        }
+    let n = c.exec(
+        "UPDATE tasks SET status = 'in_progress', worker = $1, lease_expires_at = $2,
+             claim_seq = $3, updated_at = $4
+         WHERE id = $5 AND status = 'pending' AND unmet_deps = 0",
+        &[P::T(worker), P::I(until), P::I(seq), P::I(now), P::I(id)],
+    )?;
+    if n != 1 {
+        return Err(StoreError::Busy(format!("{} was taken", display_id(id))));
     }
-    Ok(best.map(|(_, id)| id))
+    fetch_task(c, id)
 }
 
 /// Shift `unmet_deps` of every task that depends on `id` by `delta` (±1) when `id` enters or
@@ -1048,6 +1074,31 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// One claim on PostgreSQL: `mesh_next` in autocommit, one transaction and one round trip,
+/// retried on contention until the busy timeout.
+fn pg_next_one(db: &mut PgConn, claim: &Claim, now: i64) -> Result<Option<Task>> {
+    let start = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        let r = db.query_opt(
+            "SELECT * FROM mesh_next($1, $2, $3, $4)",
+            &[
+                P::T(&claim.worker),
+                P::OT(claim.lane.as_deref()),
+                P::I(now),
+                P::I(claim.until),
+            ],
+        );
+        match r {
+            Err(StoreError::Busy(_)) if start.elapsed() < db.busy_timeout => {
+                crate::db::backoff(attempt);
+                attempt += 1;
+            }
+            other => return other?.map(|row| parse_task(&row)).transpose(),
+        }
+    }
+}
+
 impl Store {
     /// Open (creating and migrating when needed) the store at `location`.
     pub fn open(location: &StoreLocation) -> Result<Store> {
@@ -1128,6 +1179,7 @@ impl Store {
         Ok(Store {
             checkpointer,
             backend: Backend::Sqlite(Mutex::new(db)),
+            claims: Combiner::new(1),
             clock: opts.clock.clone(),
             location: path.display().to_string(),
         })
@@ -1180,9 +1232,29 @@ impl Store {
             )?;
         }
         migrate::migrate_postgres(&mut db, ms(opts.clock.now()))?;
+        let extra = (1..opts.claim_connections.clamp(1, MAX_CLAIM_CONNECTIONS))
+            .map(|_| {
+                let client =
+                    config
+                        .connect(postgres::NoTls)
+                        .map_err(|e| StoreError::Unreachable {
+                            url: shown.clone(),
+                            reason: error_chain(&e),
+                        })?;
+                let mut extra = PgConn::new(client, shown.clone(), opts.busy_timeout);
+                if let Some(schema) = &opts.pg_schema {
+                    extra.query(
+                        "SELECT set_config('search_path', $1, false)",
+                        &[P::T(&format!("\"{schema}\""))],
+                    )?;
+                }
+                Ok(Mutex::new(extra))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Store {
             checkpointer: None,
-            backend: Backend::Postgres(Box::new(Mutex::new(db))),
+            claims: Combiner::new(1 + extra.len()),
+            backend: Backend::Postgres(Box::new(Mutex::new(db)), extra),
             clock: opts.clock.clone(),
             location: shown,
         })
@@ -1198,7 +1270,7 @@ impl Store {
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite(_) => "sqlite",
-            Backend::Postgres(_) => "postgres",
+            Backend::Postgres(..) => "postgres",
         }
     }
 
@@ -1231,14 +1303,14 @@ impl Store {
     pub(crate) fn write<T>(&self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite(m) => lock(m).transaction(true, &mut f),
-            Backend::Postgres(m) => lock(m).transaction(true, &mut f),
+            Backend::Postgres(m, _) => lock(m).transaction(true, &mut f),
         }
     }
 
     pub(crate) fn read<T>(&self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite(m) => lock(m).transaction(false, &mut f),
-            Backend::Postgres(m) => lock(m).transaction(false, &mut f),
+            Backend::Postgres(m, _) => lock(m).transaction(false, &mut f),
         }
     }
 
@@ -1438,62 +1510,89 @@ impl Store {
         lane: Option<&str>,
         lease: Duration,
     ) -> Result<Option<Task>> {
+        let claim = self.check_claim(worker, lane, lease)?;
+        // Concurrent calls on this store are served together, one transaction per batch.
+        self.claims.submit(claim, |connection, batch| {
+            self.serve_claims(connection, batch)
+        })
+    }
+
+    /// Serve several workers' claims in one transaction, in order: each request gets what the
+    /// same [`Store::next_task`] calls made one after another would get (its own task, lease and
+    /// claim event, or `None`). For a process that gathers claims itself; concurrent
+    /// `next_task` calls on one store are already combined this way. A request that is not
+    /// valid (empty worker, bad lane or lease) gets its error and does not affect the others.
+    pub fn next_tasks(&self, requests: &[NextRequest]) -> Vec<Result<Option<Task>>> {
+        let mut answers: Vec<Option<Result<Option<Task>>>> = Vec::with_capacity(requests.len());
+        let mut claims = Vec::new();
+        for r in requests {
+            match self.check_claim(&r.worker, r.lane.as_deref(), r.lease) {
+                Ok(claim) => {
+                    claims.push(claim);
+                    answers.push(None);
+                }
+                Err(e) => answers.push(Some(Err(e))),
+            }
+        }
+        let mut served = self.serve_claims(0, &claims).into_iter();
+        answers
+            .into_iter()
+            .map(|a| {
+                a.or_else(|| served.next()).unwrap_or_else(|| {
+                    Err(StoreError::Database(
+                        "a claim of the batch got no answer".into(),
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// How concurrent [`Store::next_task`] calls on this store were batched so far.
+    pub fn claim_stats(&self) -> ClaimStats {
+        self.claims.stats()
+    }
+
+    fn check_claim(&self, worker: &str, lane: Option<&str>, lease: Duration) -> Result<Claim> {
         let worker = clean_actor("the worker", worker)?;
         let lane = lane.map(normalize_lane).transpose()?;
         let lease = lease_ms(lease)?;
+        Ok(Claim {
+            worker,
+            lane,
+            until: self.now_ms().saturating_add(lease),
+        })
+    }
+
+    /// One transaction for the whole batch (expired leases reaped first, when there are any). A single claim on
+    /// PostgreSQL is one call of `mesh_next` (one round trip). If a batch fails for another
+    /// reason than contention, each claim is served alone so that each gets its own answer.
+    fn serve_claims(&self, connection: usize, claims: &[Claim]) -> Vec<Result<Option<Task>>> {
+        if claims.is_empty() {
+            return Vec::new();
+        }
         let now = self.now_ms();
-        let until = now.saturating_add(lease);
-        match &self.backend {
-            Backend::Sqlite(m) => lock(m).transaction(true, &mut |c| {
-                reap_in(c, now)?;
-                let Some(id) = pick_candidate(c, lane.as_deref())? else {
-                    return Ok(None);
-                };
-                let seq = insert_event(
-                    c,
-                    id,
-                    now,
-                    &worker,
-                    Some(Status::Pending),
-                    Status::InProgress,
-                    "claimed",
-                )?;
-                let n = c.exec(
-                    "UPDATE tasks SET status = 'in_progress', worker = $1, lease_expires_at = $2,
-                         claim_seq = $3, updated_at = $4
-                     WHERE id = $5 AND status = 'pending' AND unmet_deps = 0",
-                    &[P::T(&worker), P::I(until), P::I(seq), P::I(now), P::I(id)],
-                )?;
-                if n != 1 {
-                    return Err(StoreError::Busy(format!("{} was taken", display_id(id))));
-                }
-                fetch_task(c, id)
-            }),
-            Backend::Postgres(m) => {
+        let mut serve = |c: &mut dyn Conn| claims::claim_in(c, now, claims);
+        let batch = match &self.backend {
+            Backend::Postgres(main, extra) => {
+                let m = connection
+                    .checked_sub(1)
+                    .and_then(|i| extra.get(i))
+                    .unwrap_or(main);
                 let mut db = lock(m);
-                let start = std::time::Instant::now();
-                let mut attempt = 0;
-                loop {
-                    // Autocommit: the function is one transaction and one round trip, and
-                    // returns the claimed task.
-                    let r = db.query_opt(
-                        "SELECT * FROM mesh_next($1, $2, $3, $4)",
-                        &[
-                            P::T(&worker),
-                            P::OT(lane.as_deref()),
-                            P::I(now),
-                            P::I(until),
-                        ],
-                    );
-                    match r {
-                        Err(StoreError::Busy(_)) if start.elapsed() < db.busy_timeout => {
-                            crate::db::backoff(attempt);
-                            attempt += 1;
-                        }
-                        other => return other?.map(|row| parse_task(&row)).transpose(),
-                    }
+                if let [one] = claims {
+                    return vec![pg_next_one(&mut db, one, now)];
                 }
+                db.transaction(true, &mut serve)
             }
+            Backend::Sqlite(m) => lock(m).transaction(true, &mut serve),
+        };
+        match batch {
+            Ok(tasks) => tasks.into_iter().map(Ok).collect(),
+            Err(e) if claims.len() == 1 => vec![Err(e)],
+            Err(_) => claims
+                .iter()
+                .flat_map(|c| self.serve_claims(connection, std::slice::from_ref(c)))
+                .collect(),
         }
     }
 

@@ -103,6 +103,21 @@ impl TestDb {
         }
     }
 
+    /// Another store on the same database with `n` claim connections (PostgreSQL).
+    pub fn open_with_claim_connections(&self, n: usize) -> Store {
+        let (location, schema) = match &self.kind {
+            Kind::Sqlite(path) => (StoreLocation::Sqlite(path.clone()), None),
+            Kind::Postgres { url, schema } => {
+                (StoreLocation::Postgres(url.clone()), Some(schema.clone()))
+            }
+        };
+        let opts = OpenOptions {
+            claim_connections: n,
+            ..opts(&self.clock, schema)
+        };
+        Store::open_with(&location, &opts).unwrap()
+    }
+
     /// Run raw SQL (no parameters) on a separate connection; returns the error text if any.
     pub fn raw(&self, sql: &str) -> Result<(), String> {
         match &self.kind {
