@@ -46,7 +46,7 @@ impl Rule for HydratedPartStale {
             return;
         }
         for id in RegionId::ALL {
-            let body = h.generated.body(id);
+            let body = h.generated().body(id);
             match h.scan.get(id) {
                 None => out.push(
                     self.diag(

@@ -31,7 +31,7 @@ impl Rule for HandEditInHydratedPart {
         let Some(h) = hydration::of(ctx) else { return };
         for r in h.scan.regions.iter().filter(|r| r.edited()) {
             // Point at the first line that differs from what hydration writes now.
-            let generated: Vec<&str> = h.generated.body(r.id).split('\n').collect();
+            let generated: Vec<&str> = h.generated().body(r.id).split('\n').collect();
             let actual: Vec<&str> = if r.body.is_empty() {
                 Vec::new()
             } else {

@@ -1,9 +1,11 @@
 //! Shared by the HYD rules: the ACTIVE_SPEC document of a root, its marked parts and what
 //! hydration would write now. Not a rule.
 
+use std::sync::OnceLock;
+
 use mesh_docs::hydrate::{self, Generated, RegionId, Scan};
 use mesh_docs::markdown::Span;
-use mesh_docs::{DocKind, Document};
+use mesh_docs::{DocKind, DocSet, Document};
 
 use crate::context::Context;
 
@@ -11,7 +13,8 @@ use crate::context::Context;
 pub struct Hydration<'a> {
     pub doc: &'a Document,
     pub scan: Scan,
-    pub generated: Generated,
+    docs: &'a DocSet,
+    generated: OnceLock<Generated>,
 }
 
 /// `None` when there is no ACTIVE_SPEC.md, or nothing to hydrate it from. Computed once per
@@ -31,7 +34,8 @@ fn compute<'a>(ctx: &Context<'a>) -> Option<Hydration<'a>> {
     Some(Hydration {
         doc,
         scan: hydrate::scan_parsed(&doc.text, &doc.md),
-        generated: hydrate::generate(ctx.docs),
+        docs: ctx.docs,
+        generated: OnceLock::new(),
     })
 }
 
@@ -51,6 +55,13 @@ pub fn line_span(doc: &Document, n: u32) -> Span {
 }
 
 impl Hydration<'_> {
+    /// What `mesh hydrate` would write now, generated on first use: HYD001 needs it only for
+    /// an ACTIVE_SPEC hydrated before, HYD002 only for a part edited by hand, HYD003 and HYD004
+    /// never.
+    pub fn generated(&self) -> &Generated {
+        self.generated.get_or_init(|| hydrate::generate(self.docs))
+    }
+
     /// Which of `kinds` changed since the last hydration, by the hashes the provenance part
     /// recorded; all of `kinds` when that cannot be told.
     pub fn changed(&self, kinds: &[DocKind]) -> Vec<DocKind> {
@@ -67,7 +78,7 @@ impl Hydration<'_> {
         };
         let now = |kind: DocKind| -> Option<Option<String>> {
             let line = self
-                .generated
+                .generated()
                 .body(RegionId::Provenance)
                 .lines()
                 .find(|l| l.contains(&format!("`{}`", kind.file_name())))?
