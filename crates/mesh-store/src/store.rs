@@ -1199,13 +1199,23 @@ impl Store {
             config.connect_timeout(opts.connect_timeout);
         }
         config.application_name("mesh");
-        let client = config
-            .connect(postgres::NoTls)
-            .map_err(|e| StoreError::Unreachable {
-                url: shown.clone(),
-                reason: error_chain(&e),
-            })?;
-        let mut db = PgConn::new(client, shown.clone(), opts.busy_timeout);
+        let connect = || -> Result<PgConn> {
+            let client = config
+                .connect(postgres::NoTls)
+                .map_err(|e| StoreError::Unreachable {
+                    url: shown.clone(),
+                    reason: error_chain(&e),
+                })?;
+            Ok(PgConn::new(client, shown.clone(), opts.busy_timeout))
+        };
+        let search_path = |db: &mut PgConn, schema: &str| -> Result<()> {
+            db.query(
+                "SELECT set_config('search_path', $1, false)",
+                &[P::T(&format!("\"{schema}\""))],
+            )
+            .map(drop)
+        };
+        let mut db = connect()?;
         if let Some(schema) = &opts.pg_schema {
             check_schema_name(schema)?;
             let exists = db.query_opt(
@@ -1226,27 +1236,14 @@ impl Store {
                     }
                 }
             }
-            db.query(
-                "SELECT set_config('search_path', $1, false)",
-                &[P::T(&format!("\"{schema}\""))],
-            )?;
+            search_path(&mut db, schema)?;
         }
         migrate::migrate_postgres(&mut db, ms(opts.clock.now()))?;
         let extra = (1..opts.claim_connections.clamp(1, MAX_CLAIM_CONNECTIONS))
             .map(|_| {
-                let client =
-                    config
-                        .connect(postgres::NoTls)
-                        .map_err(|e| StoreError::Unreachable {
-                            url: shown.clone(),
-                            reason: error_chain(&e),
-                        })?;
-                let mut extra = PgConn::new(client, shown.clone(), opts.busy_timeout);
+                let mut extra = connect()?;
                 if let Some(schema) = &opts.pg_schema {
-                    extra.query(
-                        "SELECT set_config('search_path', $1, false)",
-                        &[P::T(&format!("\"{schema}\""))],
-                    )?;
+                    search_path(&mut extra, schema)?;
                 }
                 Ok(Mutex::new(extra))
             })

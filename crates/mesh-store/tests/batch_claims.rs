@@ -281,12 +281,7 @@ fn workers_sharing_one_store_drain_a_plan(db: &TestDb) {
                             store.review(t.id, Verdict::Approve, "rev", "ok").unwrap();
                         }
                         None => {
-                            let done = store
-                                .status_counts()
-                                .unwrap()
-                                .into_iter()
-                                .find(|(s, _)| *s == Status::Completed)
-                                .map_or(0, |(_, n)| n as usize);
+                            let done = common::completed(&store);
                             if done == TASKS {
                                 return mine;
                             }

@@ -63,12 +63,7 @@ fn work(store: Store, name: String, total: usize) -> Vec<i64> {
             None => {
                 // Nothing claimable now: either all done, or the rest waits for dependencies
                 // that other workers hold.
-                let done = store
-                    .status_counts()
-                    .unwrap()
-                    .into_iter()
-                    .find(|(s, _)| *s == Status::Completed)
-                    .map_or(0, |(_, n)| n as usize);
+                let done = common::completed(&store);
                 if done == total {
                     return mine;
                 }

@@ -151,6 +151,16 @@ impl TestDb {
     }
 }
 
+/// How many tasks of the store are completed.
+pub fn completed(store: &Store) -> usize {
+    store
+        .status_counts()
+        .unwrap()
+        .into_iter()
+        .find(|(s, _)| *s == mesh_store::Status::Completed)
+        .map_or(0, |(_, n)| n as usize)
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Kind::Postgres { url, schema } = &self.kind
