@@ -87,11 +87,11 @@ const PG_CLAIM_WRITES: &str = "WITH c AS (
     FROM up";
 
 /// Each lane's claimable tasks, at most `k` per lane, locked for this transaction; rows other
-/// transactions hold are skipped. The lower bound on priority (the most urgent claimable one)
+/// transactions hold are skipped. Each row names its lane by its place (1-based) in `$1`. The lower bound on priority (the most urgent claimable one)
 /// keeps the probe on `ix_tasks_claimable` even on a fresh schema without statistics, where a
 /// planner would otherwise walk `ix_tasks_ready` and sort.
-const PG_CANDIDATES: &str = "SELECT c.lane, c.priority, c.id
-    FROM unnest($1::text[], $2::bigint[]) AS l (lane, k)
+const PG_CANDIDATES: &str = "SELECT l.n, c.priority, c.id
+    FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS l (lane, k, n)
     CROSS JOIN LATERAL (
         SELECT t.lane, t.priority, t.id FROM tasks t
         WHERE t.status = 'pending' AND t.unmet_deps = 0 AND t.lane = l.lane
@@ -125,7 +125,8 @@ const SQLITE_LANES: &str = lanes_sql!("NULL");
 /// claim.
 pub(crate) fn claim_in(c: &mut dyn Conn, now: i64, claims: &[Claim]) -> Result<Vec<Option<Task>>> {
     let any = claims.iter().filter(|c| c.lane.is_none()).count() as i64;
-    let pg = c.dialect() == Dialect::Postgres;
+    let dialect = c.dialect();
+    let pg = dialect == Dialect::Postgres;
     let lanes_sql = if pg { PG_LANES } else { SQLITE_LANES };
     let mut rows = c.query(lanes_sql, &[P::I(now)])?;
     if rows.first().map(|r| r.i64(3)).transpose()?.unwrap_or(0) != 0 {
@@ -153,12 +154,10 @@ pub(crate) fn claim_in(c: &mut dyn Conn, now: i64, claims: &[Claim]) -> Result<V
         return Ok(vec![None; claims.len()]);
     }
     let wanted: Vec<usize> = (0..lanes.len()).filter(|&i| limits[i] > 0).collect();
-    match c.dialect() {
+    match dialect {
         Dialect::Postgres => {
             let names: Vec<String> = wanted.iter().map(|&i| lanes[i].name.clone()).collect();
             let ks: Vec<i64> = wanted.iter().map(|&i| limits[i]).collect();
-            let index: HashMap<String, usize> =
-                wanted.iter().map(|&i| (lanes[i].name.clone(), i)).collect();
             for r in c.query(
                 PG_CANDIDATES,
                 &[
@@ -167,7 +166,8 @@ pub(crate) fn claim_in(c: &mut dyn Conn, now: i64, claims: &[Claim]) -> Result<V
                     P::I(most_urgent.unwrap_or(i64::MIN)),
                 ],
             )? {
-                if let Some(&i) = index.get(&r.text(0)?) {
+                let place = usize::try_from(r.i64(0)?.saturating_sub(1)).ok();
+                if let Some(&i) = place.and_then(|p| wanted.get(p)) {
                     lanes[i].tasks.push_back((r.i64(1)?, r.i64(2)?));
                 }
             }
@@ -186,7 +186,7 @@ pub(crate) fn claim_in(c: &mut dyn Conn, now: i64, claims: &[Claim]) -> Result<V
         }
     }
     let picks = assign(&mut lanes, claims);
-    match c.dialect() {
+    match dialect {
         Dialect::Postgres => write_pg(c, now, claims, &picks),
         Dialect::Sqlite => picks
             .iter()

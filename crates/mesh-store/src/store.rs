@@ -1560,9 +1560,10 @@ impl Store {
         })
     }
 
-    /// One transaction for the whole batch (expired leases reaped first, when there are any). A single claim on
-    /// PostgreSQL is one call of `mesh_next` (one round trip). If a batch fails for another
-    /// reason than contention, each claim is served alone so that each gets its own answer.
+    /// One transaction for the whole batch (expired leases reaped first, when there are any),
+    /// on claim connection `connection`. A single claim on PostgreSQL is one call of
+    /// `mesh_next` (one round trip). If a batch fails for another reason than contention, each
+    /// claim is served alone so that each gets its own answer.
     fn serve_claims(&self, connection: usize, claims: &[Claim]) -> Vec<Result<Option<Task>>> {
         if claims.is_empty() {
             return Vec::new();
