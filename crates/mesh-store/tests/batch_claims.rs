@@ -267,30 +267,8 @@ fn workers_sharing_one_store_drain_a_plan(db: &TestDb) {
             let store = store.clone();
             let barrier = barrier.clone();
             std::thread::spawn(move || {
-                let name = format!("worker-{i:02}");
-                let mut mine = Vec::new();
                 barrier.wait();
-                let mut idle = 0u32;
-                loop {
-                    match store.next_task(&name, None, DEFAULT_LEASE).unwrap() {
-                        Some(t) => {
-                            idle = 0;
-                            assert_eq!(t.worker.as_deref(), Some(name.as_str()));
-                            mine.push(t.id);
-                            store.submit(t.id, &name, None).unwrap();
-                            store.review(t.id, Verdict::Approve, "rev", "ok").unwrap();
-                        }
-                        None => {
-                            let done = common::completed(&store);
-                            if done == TASKS {
-                                return mine;
-                            }
-                            idle += 1;
-                            assert!(idle < 20_000, "{name} starved: {done}/{TASKS}");
-                            std::thread::sleep(Duration::from_millis(1));
-                        }
-                    }
-                }
+                common::work(&store, &format!("worker-{i:02}"), TASKS)
             })
         })
         .collect();

@@ -7,10 +7,9 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::TestDb;
-use mesh_store::{DEFAULT_LEASE, PlanTask, Status, Store, TaskFilter, Verdict};
+use mesh_store::{DEFAULT_LEASE, PlanTask, Status, Store, TaskFilter};
 
 const WORKERS: usize = 32;
 const TASKS: usize = 5_000;
@@ -44,37 +43,6 @@ fn plan() -> Vec<PlanTask> {
         .collect()
 }
 
-/// One worker: claim, submit, approve, until every task is completed.
-fn work(store: Store, name: String, total: usize) -> Vec<i64> {
-    let mut mine = Vec::new();
-    let mut idle = 0u32;
-    loop {
-        match store.next_task(&name, None, DEFAULT_LEASE).unwrap() {
-            Some(t) => {
-                idle = 0;
-                assert_eq!(t.status, Status::InProgress);
-                assert_eq!(t.worker.as_deref(), Some(name.as_str()));
-                mine.push(t.id);
-                store.submit(t.id, &name, None).unwrap();
-                store
-                    .review(t.id, Verdict::Approve, &format!("{name}-reviewer"), "ok")
-                    .unwrap();
-            }
-            None => {
-                // Nothing claimable now: either all done, or the rest waits for dependencies
-                // that other workers hold.
-                let done = common::completed(&store);
-                if done == total {
-                    return mine;
-                }
-                idle += 1;
-                assert!(idle < 20_000, "{name} starved: {done}/{total} completed");
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-    }
-}
-
 fn thirty_two_workers_drain_five_thousand_tasks(db: &TestDb) {
     let plan = plan();
     let report = db.store.accept_plan("drain", &plan, "planner").unwrap();
@@ -90,7 +58,7 @@ fn thirty_two_workers_drain_five_thousand_tasks(db: &TestDb) {
             let barrier = barrier.clone();
             std::thread::spawn(move || {
                 barrier.wait();
-                work(store, format!("worker-{i:02}"), TASKS)
+                common::work(&store, &format!("worker-{i:02}"), TASKS)
             })
         })
         .collect();

@@ -161,6 +161,39 @@ pub fn completed(store: &Store) -> usize {
         .map_or(0, |(_, n)| n as usize)
 }
 
+/// One worker: claim, submit, approve, until all `total` tasks are completed; returns the ids it
+/// claimed.
+pub fn work(store: &Store, name: &str, total: usize) -> Vec<i64> {
+    use mesh_store::{DEFAULT_LEASE, Status, Verdict};
+    let mut mine = Vec::new();
+    let mut idle = 0u32;
+    loop {
+        match store.next_task(name, None, DEFAULT_LEASE).unwrap() {
+            Some(t) => {
+                idle = 0;
+                assert_eq!(t.status, Status::InProgress);
+                assert_eq!(t.worker.as_deref(), Some(name));
+                mine.push(t.id);
+                store.submit(t.id, name, None).unwrap();
+                store
+                    .review(t.id, Verdict::Approve, &format!("{name}-reviewer"), "ok")
+                    .unwrap();
+            }
+            None => {
+                // Nothing claimable now: either all done, or the rest waits for dependencies
+                // that other workers hold.
+                let done = completed(store);
+                if done == total {
+                    return mine;
+                }
+                idle += 1;
+                assert!(idle < 20_000, "{name} starved: {done}/{total} completed");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Kind::Postgres { url, schema } = &self.kind
