@@ -120,12 +120,11 @@ pub fn json_to<W: std::io::Write>(
             BLOCK,
             WINDOW,
             |out: &mut Vec<u8>, d| {
-                let mut scratch = Vec::with_capacity(1024);
+                out.extend_from_slice(b",\n    ");
+                let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::at(2));
                 // Serialising these plain structs (strings, integers, vectors) into a Vec
                 // cannot fail.
-                let _ = serde_json::to_writer_pretty(&mut scratch, &element(d));
-                out.extend_from_slice(b",\n");
-                indent_into(out, &scratch, b"    ");
+                let _ = element(d).serialize(&mut ser);
             },
             |block| {
                 let skip = usize::from(std::mem::take(&mut first));
@@ -135,10 +134,14 @@ pub fn json_to<W: std::io::Write>(
         w.write_all(b"\n  ]")?;
     }
     w.write_all(b",\n  \"summary\": ")?;
-    let summary = serde_json::to_vec_pretty(summary).map_err(std::io::Error::from)?;
-    let mut indented = Vec::with_capacity(summary.len() + 256);
-    indent_into(&mut indented, &summary, b"  ");
-    w.write_all(&indented[2..])?;
+    let mut rendered = Vec::with_capacity(256);
+    summary
+        .serialize(&mut serde_json::Serializer::with_formatter(
+            &mut rendered,
+            Nested::at(1),
+        ))
+        .map_err(std::io::Error::from)?;
+    w.write_all(&rendered)?;
     w.write_all(b"\n}\n")?;
     w.flush()
 }
@@ -147,16 +150,91 @@ pub fn json_to<W: std::io::Write>(
 const BLOCK: usize = 1024;
 const WINDOW: usize = 16 * BLOCK;
 
-/// Append `json` (pretty-printed at the top level) to `out` as if nested: `pad` before every
-/// line. Pretty JSON has a raw newline only between tokens (strings escape theirs), so a line
-/// break is always a place to indent.
-fn indent_into(out: &mut Vec<u8>, json: &[u8], pad: &[u8]) {
-    for (i, line) in json.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
+/// `serde_json`'s pretty layout (two spaces a level) for a value nested `level` levels deep: the
+/// bytes `to_writer_pretty` gives, with every line after the first indented by `level` more
+/// levels. The findings are written straight into their block with it, instead of being
+/// rendered at the top level and indented again in a second pass.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(level: usize) -> Self {
+        Nested {
+            level,
+            has_value: false,
         }
-        out.extend_from_slice(pad);
-        out.extend_from_slice(line);
+    }
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        for _ in 0..self.level {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(c)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(c)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
