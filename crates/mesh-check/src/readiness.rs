@@ -190,12 +190,11 @@ struct Counter<'a> {
 
 impl Counter<'_> {
     fn unit(&mut self, text: &str, span: Span) -> bool {
-        let markers = inline::markers(text);
-        if let Some(m) = markers.first() {
+        if let Some(kind) = inline::first_marker(text) {
             self.unfilled.push(Unfilled {
                 line: span.line,
                 text: short(self.doc.line_text(span.line)),
-                reason: Reason::from_marker(m.kind),
+                reason: Reason::from_marker(kind),
                 span,
             });
             false
@@ -358,11 +357,11 @@ pub fn score_decisions(doc: &Document, docs: &DocSet) -> (u8, usize, Vec<Unfille
                 }
                 whole.push_str(c);
             }
-            if let Some(m) = inline::markers(&whole).first() {
+            if let Some(kind) = inline::first_marker(&whole) {
                 unfilled.push(Unfilled {
                     line: row.span.line,
                     text: short(doc.line_text(row.span.line)),
-                    reason: Reason::from_marker(m.kind),
+                    reason: Reason::from_marker(kind),
                     span: row.span,
                 });
                 continue;

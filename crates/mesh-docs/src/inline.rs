@@ -53,6 +53,32 @@ pub const TOKENS: [&str; 5] = [
 /// `[text][ref]`, footnotes `[^1]`, images and task boxes (`[ ]`, `[x]`) are not hints.
 pub fn markers(text: &str) -> Vec<Marker> {
     let mut out = Vec::new();
+    scan_markers(text, |kind, start, end| {
+        out.push(Marker {
+            kind,
+            start,
+            end,
+            text: text[start..end].to_string(),
+        });
+        true
+    });
+    out
+}
+
+/// The kind of the first unfilled marker in `text`, if any: [`markers`]`(text).first()`, without
+/// collecting the rest.
+pub fn first_marker(text: &str) -> Option<MarkerKind> {
+    let mut first = None;
+    scan_markers(text, |kind, _, _| {
+        first = Some(kind);
+        false
+    });
+    first
+}
+
+/// The scan behind [`markers`]: `found(kind, start, end)` for each marker in order, until it
+/// returns `false`.
+fn scan_markers(text: &str, mut found: impl FnMut(MarkerKind, usize, usize) -> bool) {
     let b = text.as_bytes();
     let todo = todo_finder();
     // The next `TODO:` at or after `i`, searched again only once `i` has passed it.
@@ -89,12 +115,9 @@ pub fn markers(text: &str) -> Vec<Marker> {
                 let inner = &text[i + 2..i + 2 + rel];
                 if !inner.trim().is_empty() && !inner.contains('\n') && !inner.contains("{{") {
                     let end = i + 2 + rel + 2;
-                    out.push(Marker {
-                        kind: MarkerKind::Placeholder,
-                        start: i,
-                        end,
-                        text: text[i..end].to_string(),
-                    });
+                    if !found(MarkerKind::Placeholder, i, end) {
+                        return;
+                    }
                     i = end;
                     continue;
                 }
@@ -104,13 +127,10 @@ pub fn markers(text: &str) -> Vec<Marker> {
         }
         if c == b'[' {
             if let Some((end, kind)) = bracket(text, i) {
-                if let Some(kind) = kind {
-                    out.push(Marker {
-                        kind,
-                        start: i,
-                        end,
-                        text: text[i..end].to_string(),
-                    });
+                if let Some(kind) = kind
+                    && !found(kind, i, end)
+                {
+                    return;
                 }
                 i = end;
                 continue;
@@ -119,18 +139,14 @@ pub fn markers(text: &str) -> Vec<Marker> {
             continue;
         }
         if c == b'T' && text[i..].starts_with("TODO:") && word_boundary_before(b, i) {
-            out.push(Marker {
-                kind: MarkerKind::Todo,
-                start: i,
-                end: i + 5,
-                text: "TODO:".to_string(),
-            });
+            if !found(MarkerKind::Todo, i, i + 5) {
+                return;
+            }
             i += 5;
             continue;
         }
         i += 1;
     }
-    out
 }
 
 /// The `TODO:` searcher, built once (SIMD substring search, as the single bytes use `memchr3`).
@@ -276,7 +292,7 @@ pub fn plain(text: &str) -> String {
 
 /// Whether `text` still holds any unfilled marker.
 pub fn is_unfilled(text: &str) -> bool {
-    !markers(text).is_empty()
+    first_marker(text).is_some()
 }
 
 /// `text` without leading emphasis or code markers (`**US1**: …` → `US1**: …`).
@@ -360,7 +376,9 @@ mod tests {
         fn markers_finds_what_the_byte_by_byte_scan_found(
             text in "([a-zT ,.|:`{}\\[\\]\n]|é|TODO:|\\{\\{|\\}\\}|etc\\.){0,60}"
         ) {
-            prop_assert_eq!(markers(&text), markers_one_byte_at_a_time(&text));
+            let all = markers_one_byte_at_a_time(&text);
+            prop_assert_eq!(first_marker(&text), all.first().map(|m| m.kind));
+            prop_assert_eq!(markers(&text), all);
         }
 
         #[test]

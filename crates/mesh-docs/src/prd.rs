@@ -230,13 +230,8 @@ fn items(sections: &[Section]) -> Vec<Item> {
             l.depth == 0 && !l.item.text.trim().is_empty() && !inline::is_unfilled(&l.item.text)
         })
         .map(|l| {
-            let text = inline::plain(&l.item.text);
-            let (id, rest) = match leading_id(&l.item.text) {
-                Some((id, rest)) => (Some(id), inline::plain(rest)),
-                None => (None, text.clone()),
-            };
-            let _ = rest;
-            item(l.item, id, text)
+            let id = leading_id(&l.item.text).map(|(id, _)| id);
+            item(l.item, id, inline::plain(&l.item.text))
         })
         .collect();
     for t in tables(sections) {

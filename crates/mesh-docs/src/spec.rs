@@ -4,6 +4,8 @@
 //! an unfilled marker are left out of the typed lists (they are reported by the readiness and
 //! placeholder rules instead); Hydration Contract fields keep their unfilled state.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::document::{Document, Labeled, labeled_items, tables};
@@ -26,8 +28,7 @@ pub struct Field {
 
 impl Field {
     fn from_kv(kv: &KeyValue, item_span: Span) -> Field {
-        let markers = inline::markers(&kv.value);
-        let unfilled = markers.first().map(|m| m.kind);
+        let unfilled = inline::first_marker(&kv.value);
         let empty = kv.value.trim().is_empty();
         Field {
             key: kv.key.clone(),
@@ -579,13 +580,20 @@ fn library_table(spec: &mut Spec, t: &Table) {
 
 /// `` `GET /books/{id}` - Fetch a book `` → method, path, summary.
 pub fn parse_endpoint(text: &str) -> Option<Endpoint> {
-    let plain = text.replace('`', "").replace("**", "");
-    let t = plain.trim();
-    let mut parts = t.splitn(2, char::is_whitespace);
-    let method = parts.next()?.trim_end_matches(':').to_ascii_uppercase();
-    if !METHODS.contains(&method.as_str()) {
+    // Most lines handed here are not endpoints: refuse those without allocating. A path needs a
+    // `/`; the code spans and bold markers are dropped only when there are any.
+    if !text.contains('/') {
         return None;
     }
+    let plain = if text.contains('`') || text.contains("**") {
+        Cow::Owned(text.replace('`', "").replace("**", ""))
+    } else {
+        Cow::Borrowed(text)
+    };
+    let t = plain.trim();
+    let mut parts = t.splitn(2, char::is_whitespace);
+    let word = parts.next()?.trim_end_matches(':');
+    let method = *METHODS.iter().find(|m| m.eq_ignore_ascii_case(word))?;
     let rest = parts.next()?.trim_start();
     if !rest.starts_with('/') {
         return None;
@@ -598,7 +606,7 @@ pub fn parse_endpoint(text: &str) -> Option<Endpoint> {
         .trim()
         .to_string();
     Some(Endpoint {
-        method,
+        method: method.to_string(),
         path,
         summary,
         span: Span::default(),
