@@ -730,6 +730,17 @@ impl<'a> Parser<'a> {
         if !l.text.contains('|') {
             return false;
         }
+        // A delimiter row holds only pipes, dashes, colons and spaces: most lines are told
+        // without being split into cells.
+        let t = next.text;
+        if !t.contains('-')
+            || !t.contains('|')
+            || !t
+                .chars()
+                .all(|c| matches!(c, '-' | ':' | '|') || c.is_whitespace())
+        {
+            return false;
+        }
         let cells = split_row(next);
         cells.len() >= 2 && is_delimiter_row(&cells)
     }

@@ -193,13 +193,16 @@ fn is_prd_section(t: &str) -> bool {
 fn first_text(sec: &Section) -> Option<Item> {
     for b in &sec.blocks {
         match b {
-            Block::Paragraph(p) if !inline::is_unfilled(&p.text()) => {
-                return Some(Item {
-                    id: None,
-                    text: inline::plain(&p.text()),
-                    span: p.span,
-                    checked: None,
-                });
+            Block::Paragraph(p) => {
+                let text = p.text();
+                if !inline::is_unfilled(&text) {
+                    return Some(Item {
+                        id: None,
+                        text: inline::plain(&text),
+                        span: p.span,
+                        checked: None,
+                    });
+                }
             }
             Block::List(l) => {
                 if let Some(i) = l.items.first().filter(|i| !inline::is_unfilled(&i.text)) {

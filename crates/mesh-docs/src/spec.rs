@@ -672,6 +672,23 @@ fn clean_name(s: &str) -> String {
 
 /// `Book: a title for sale (fields: isbn, title)` or `Entity 1: Book — …`.
 pub fn parse_entity(text: &str) -> Option<Entity> {
+    let (name, desc) = entity_parts(text)?;
+    Some(Entity {
+        fields: fields_of(&desc),
+        name,
+        description: desc,
+        span: Span::default(),
+        checked: None,
+    })
+}
+
+/// The name [`parse_entity`] finds in `text`, without reading the fields of its description.
+pub fn entity_name(text: &str) -> Option<String> {
+    entity_parts(text).map(|(name, _)| name)
+}
+
+/// An entity line's name and description.
+fn entity_parts(text: &str) -> Option<(String, String)> {
     let plain = inline::plain(text);
     let (name, desc) = match crate::markdown::key_value(&plain, 0, 0) {
         Some(kv) => {
@@ -708,13 +725,7 @@ pub fn parse_entity(text: &str) -> Option<Entity> {
     if name.is_empty() || name.split_whitespace().count() > 4 {
         return None;
     }
-    Some(Entity {
-        fields: fields_of(&desc),
-        name,
-        description: desc,
-        span: Span::default(),
-        checked: None,
-    })
+    Some((name, desc))
 }
 
 fn fields_of(desc: &str) -> Vec<String> {

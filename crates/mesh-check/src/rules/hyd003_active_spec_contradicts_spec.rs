@@ -3,7 +3,7 @@ use std::borrow::Cow;
 use mesh_docs::document::{Labeled, labeled_items, tables};
 use mesh_docs::inline;
 use mesh_docs::markdown::{Span, normalize_title};
-use mesh_docs::spec::{Endpoint, Field, Spec, parse_endpoint, parse_entity};
+use mesh_docs::spec::{Endpoint, Field, Spec, entity_name, parse_endpoint};
 use mesh_docs::{DocKind, Document};
 
 use crate::context::{Context, loc};
@@ -287,21 +287,23 @@ impl ActiveSpecContradictsSpec {
         if spec.entities.is_empty() || parse_endpoint(text).is_some() {
             return;
         }
-        let Some(e) = parse_entity(text) else { return };
-        let key = entity_key(&e.name);
+        let Some(name) = entity_name(text) else {
+            return;
+        };
+        let key = entity_key(&name);
         if key.is_empty() || spec.entities.iter().any(|d| entity_key(&d.name) == key) {
             return;
         }
-        let arrow = e.name.contains('→') || e.name.contains("->");
+        let arrow = name.contains('→') || name.contains("->");
         let message = if arrow {
             format!(
                 "ACTIVE_SPEC.md lists the relationship `{}` as an entity; SPEC.md declares no such entity",
-                e.name
+                name
             )
         } else {
             format!(
                 "ACTIVE_SPEC.md lists the entity `{}`, which SPEC.md's data model does not declare; SPEC wins",
-                e.name
+                name
             )
         };
         let names: Vec<&str> = spec.entities.iter().map(|e| e.name.as_str()).collect();
