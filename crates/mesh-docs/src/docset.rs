@@ -1,5 +1,7 @@
 //! The documents of one root, parsed together, with typed views computed once.
 
+use std::sync::OnceLock;
+
 use crate::decision::DecisionLog;
 use crate::document::{DocKind, Document};
 use crate::prd::Prd;
@@ -13,7 +15,9 @@ pub struct DocSet {
     pub prd: Option<Prd>,
     pub spec: Option<Spec>,
     pub decisions: Option<DecisionLog>,
-    pub tech_stack: Option<TechStack>,
+    /// TECH_STACK's view, built on first use ([`DocSet::tech_stack`]): only the dependency
+    /// rules read it, and they stop early when there is no code to compare.
+    tech_stack: OnceLock<Option<TechStack>>,
 }
 
 impl DocSet {
@@ -32,10 +36,14 @@ impl DocSet {
         if let Some(d) = set.get(DocKind::DecisionLog) {
             set.decisions = Some(DecisionLog::from_document(d));
         }
-        if let Some(d) = set.get(DocKind::TechStack) {
-            set.tech_stack = Some(TechStack::from_document(d));
-        }
         set
+    }
+
+    /// TECH_STACK.md as a typed value, when the root has one.
+    pub fn tech_stack(&self) -> Option<&TechStack> {
+        self.tech_stack
+            .get_or_init(|| self.get(DocKind::TechStack).map(TechStack::from_document))
+            .as_ref()
     }
 
     pub fn get(&self, kind: DocKind) -> Option<&Document> {

@@ -69,7 +69,11 @@ impl Rule for ForbiddenDependency {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let (Some(facts), Some((doc, ts))) = (dependency_facts(ctx), tech_stack(ctx)) else {
+        // The code first: TECH_STACK's view is built only when there is something to compare.
+        let Some(facts) = dependency_facts(ctx) else {
+            return;
+        };
+        let Some((doc, ts)) = tech_stack(ctx) else {
             return;
         };
         if ts.forbidden.is_empty() {

@@ -38,8 +38,7 @@ pub(crate) fn spec<'a>(ctx: &'a Context<'_>) -> Option<(&'a Document, &'a Spec)>
 
 /// TECH_STACK's document and typed value.
 pub(crate) fn tech_stack<'a>(ctx: &'a Context<'_>) -> Option<(&'a Document, &'a TechStack)> {
-    ctx.doc(DocKind::TechStack)
-        .zip(ctx.docs.tech_stack.as_ref())
+    ctx.doc(DocKind::TechStack).zip(ctx.docs.tech_stack())
 }
 
 /// Whether a manifest or lockfile of some ecosystem was read.
@@ -137,7 +136,7 @@ impl Approvals {
     /// TECH_STACK's approved lists and its choice tables, and SPEC's Third-Party Libraries.
     /// `None` when neither document approves anything: then nothing is compared.
     pub(crate) fn of(ctx: &Context<'_>) -> Option<Approvals> {
-        let ts = ctx.docs.tech_stack.as_ref();
+        let ts = ctx.docs.tech_stack();
         let libs = ctx
             .docs
             .spec
