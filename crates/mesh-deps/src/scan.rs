@@ -359,6 +359,49 @@ fn parse_file(path: &Path, rel: String, cand: Candidate, opts: &ScanOptions) -> 
     result
 }
 
+/// Folders a quick look lists at most before it leaves the folder to the walk.
+const LOOK_BUDGET: usize = 16;
+
+/// Whether the walk of `root` would surely find no file to read, told by listing the folder
+/// with `read_dir` alone. It lists every folder the walk could enter (hidden ones too: an
+/// ignore file may let the walk into them), leaves out only what the walk always leaves out
+/// ([`SKIPPED_DIRS`], `opts.skip`, symbolic links), and asks [`classify`] about every file.
+/// Ignore files and `[code] exclude` can only take files away, so when no file would be read
+/// without them, none is read with them. A file to read, a folder that cannot be listed or more
+/// than [`LOOK_BUDGET`] folders give `false`: the walk decides.
+fn surely_nothing_to_read(root: &Path, opts: &ScanOptions) -> bool {
+    let mut pending = vec![root.to_path_buf()];
+    let mut listed = 0;
+    while let Some(dir) = pending.pop() {
+        listed += 1;
+        if listed > LOOK_BUDGET {
+            return false;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return false;
+        };
+        for entry in entries {
+            let Ok(entry) = entry else { return false };
+            let Ok(kind) = entry.file_type() else {
+                return false;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                let skipped = SKIPPED_DIRS.iter().any(|d| entry.file_name() == *d)
+                    || path
+                        .strip_prefix(root)
+                        .is_ok_and(|rel| opts.skip.iter().any(|s| s == rel));
+                if !skipped {
+                    pending.push(path);
+                }
+            } else if kind.is_file() && classify(&rel_path(root, &path), opts).is_some() {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// What the walk found under one folder: the files to read and the problems met.
 #[derive(Debug, Default)]
 struct Walked {
@@ -485,14 +528,28 @@ pub fn scan(root: &Path, opts: &ScanOptions) -> RepoFacts {
 /// once per group of folders rather than once per folder. Groups are walked, and files read, in
 /// parallel.
 pub fn scan_many(roots: &[(&Path, &ScanOptions)]) -> Vec<RepoFacts> {
+    scan_many_with(roots, true)
+}
+
+/// [`scan_many`]; `look_first` lets a quick look spare the walk of folders that surely hold
+/// nothing to read (see [`surely_nothing_to_read`]). The tests compare both ways.
+fn scan_many_with(roots: &[(&Path, &ScanOptions)], look_first: bool) -> Vec<RepoFacts> {
     let is_dir: Vec<bool> = roots.par_iter().map(|(root, _)| root.is_dir()).collect();
+    // A monorepo's folders often hold only their documents so far: nothing the walk would
+    // read. Those are found by a plain listing, without the walker's ignore files and
+    // canonical paths (on 2,000 such folders, a tenth of `mesh check`).
+    let nothing: Vec<bool> = roots
+        .par_iter()
+        .zip(&is_dir)
+        .map(|(&(root, opts), &dir)| look_first && dir && surely_nothing_to_read(root, opts))
+        .collect();
     // Groups of consecutive folders: distinct paths, one walker setting, at most GROUP, and
     // enough groups for every thread.
     let size = (roots.len() / (rayon::current_num_threads() * 4)).clamp(1, GROUP);
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut seen: HashSet<&Path> = HashSet::new();
     for (i, (root, opts)) in roots.iter().enumerate() {
-        if !is_dir[i] {
+        if !is_dir[i] || nothing[i] {
             continue;
         }
         let fits = groups.last().is_some_and(|g| {
@@ -509,7 +566,17 @@ pub fn scan_many(roots: &[(&Path, &ScanOptions)]) -> Vec<RepoFacts> {
             g.push(i);
         }
     }
-    let mut walked: Vec<Option<Walked>> = (0..roots.len()).map(|_| None).collect();
+    // What the walk of a folder with nothing to read finds: no file, the options' problems.
+    let mut walked: Vec<Option<Walked>> = roots
+        .iter()
+        .zip(&nothing)
+        .map(|(&(_, opts), &nothing)| {
+            nothing.then(|| Walked {
+                candidates: Vec::new(),
+                problems: opts.exclude.problems.clone(),
+            })
+        })
+        .collect();
     let found: Vec<Vec<Walked>> = groups
         .par_iter()
         .map(|group| walk_group(roots, group))
@@ -1095,6 +1162,107 @@ pub fn packages_named<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick look spares the walk only where the walk finds nothing, and then the facts
+    /// are the same as the walk's. Each folder below is a case for `surely_nothing_to_read`.
+    #[test]
+    fn a_quick_look_spares_only_walks_that_find_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |rel: &str, text: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        // (folder, whether the quick look may spare its walk)
+        let cases: [(&str, bool); 11] = [
+            ("docs-only", true),
+            ("docs-and-notes", true),
+            ("code", false),
+            ("hidden-code", false),
+            ("whitelisted-hidden", false),
+            ("vendored", true),
+            ("nested-skipped", true),
+            ("requirements-dir", false),
+            ("deep", false),
+            ("empty", true),
+            ("excluded-openapi", false),
+        ];
+        put("docs-only/docs/SPEC.md", "# Spec\n");
+        put("docs-only/docs/PRD.md", "# PRD\n");
+        put("docs-and-notes/README.md", "# Readme\n");
+        put("docs-and-notes/notes/todo.txt", "later\n");
+        put("docs-and-notes/docs/SPEC.md", "# Spec\n");
+        put("code/docs/SPEC.md", "# Spec\n");
+        put(
+            "code/src/app/package.json",
+            r#"{"dependencies": {"left-pad": "1.0.0"}}"#,
+        );
+        put("hidden-code/.tools/requirements.txt", "flask==3.0\n");
+        put("whitelisted-hidden/.gitignore", "!.config/\n");
+        put(
+            "whitelisted-hidden/.config/requirements.txt",
+            "flask==3.0\n",
+        );
+        put("vendored/node_modules/x/package.json", "{}");
+        put("vendored/target/debug/Cargo.toml", "[package]\n");
+        put("vendored/docs/SPEC.md", "# Spec\n");
+        put(
+            "nested-skipped/inner/Cargo.toml",
+            "[package]\nname = \"inner\"\n",
+        );
+        put("requirements-dir/requirements/base.txt", "flask==3.0\n");
+        let mut deep = String::from("deep");
+        for i in 0..LOOK_BUDGET + 2 {
+            deep.push_str(&format!("/d{i}"));
+        }
+        put(&format!("{deep}/notes.md"), "deep\n");
+        std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+        put("excluded-openapi/api/openapi.yaml", "openapi: 3.0.0\n");
+        #[cfg(unix)]
+        {
+            put("outside/package.json", "{}");
+            std::os::unix::fs::symlink(
+                dir.path().join("outside/package.json"),
+                dir.path().join("docs-only/package.json"),
+            )
+            .unwrap();
+        }
+
+        let plain = ScanOptions::default();
+        let nested = ScanOptions {
+            skip: vec![PathBuf::from("inner")],
+            ..ScanOptions::default()
+        };
+        let excluding = ScanOptions {
+            exclude: ExcludeSet::new(&["api/**".into()]).into(),
+            ..ScanOptions::default()
+        };
+        let folders: Vec<(PathBuf, &ScanOptions)> = cases
+            .iter()
+            .map(|(name, _)| {
+                let opts = match *name {
+                    "nested-skipped" => &nested,
+                    "excluded-openapi" => &excluding,
+                    _ => &plain,
+                };
+                (dir.path().join(name), opts)
+            })
+            .collect();
+        for ((path, opts), (name, spared)) in folders.iter().zip(cases) {
+            assert_eq!(surely_nothing_to_read(path, opts), spared, "{name}");
+        }
+        let pairs: Vec<(&Path, &ScanOptions)> =
+            folders.iter().map(|(p, o)| (p.as_path(), *o)).collect();
+        let looked = scan_many_with(&pairs, true);
+        let walked = scan_many_with(&pairs, false);
+        for ((name, _), (looked, walked)) in cases.iter().zip(looked.iter().zip(&walked)) {
+            assert_eq!(looked, walked, "{name}");
+        }
+        // The walk agrees that the spared folders hold nothing, and finds the code elsewhere.
+        let deps = |i: usize| walked[i].dependencies.len();
+        assert_eq!(deps(0) + deps(1) + deps(5) + deps(6) + deps(9), 0);
+        assert!(deps(2) > 0 && deps(4) > 0 && deps(7) > 0);
+    }
 
     /// `ExcludeSet` replaced an `ignore` override built per scan from `!glob` lines: for every
     /// glob and path below, both must leave out the same paths.
