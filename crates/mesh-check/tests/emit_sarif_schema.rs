@@ -112,7 +112,7 @@ fn fixture_log_is_valid_sarif() {
 fn empty_log_is_valid_sarif() {
     let v = validator();
     let log: Value = serde_json::from_str(&emit::sarif(
-        &[],
+        &[] as &[Diagnostic],
         &emit_fixture::rules(),
         &SarifOptions::default(),
     ))

@@ -4,6 +4,7 @@
 
 mod emit_fixture;
 
+use mesh_check::diagnostic::Diagnostic;
 use mesh_check::emit::{self, SarifOptions, Summary};
 use serde_json::Value;
 
@@ -74,7 +75,7 @@ fn human_streamed_is_byte_identical_and_stops_at_a_write_error() {
         assert_eq!(String::from_utf8(streamed).unwrap(), whole);
     }
     let mut streamed = Vec::new();
-    emit::human_to(&mut streamed, &[], &(), false).unwrap();
+    emit::human_to(&mut streamed, &[] as &[Diagnostic], &(), false).unwrap();
     assert_eq!(streamed, b"All checks passed.\n");
 
     /// Accepts `room` bytes, then fails like a closed pipe.
@@ -103,7 +104,10 @@ fn human_streamed_is_byte_identical_and_stops_at_a_write_error() {
 
 #[test]
 fn human_clean_run() {
-    assert_eq!(emit::human(&[], &(), false), "All checks passed.\n");
+    assert_eq!(
+        emit::human(&[] as &[Diagnostic], &(), false),
+        "All checks passed.\n"
+    );
 }
 
 #[test]

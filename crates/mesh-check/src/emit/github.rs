@@ -15,6 +15,7 @@
 //! it is written as `end_column - 1`; columns are only given for single-line ranges, as GitHub
 //! ignores them otherwise.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -36,7 +37,7 @@ fn escape_property(s: &str) -> String {
 /// Render `diags` (sorted, see [`super::sorted`]) as GitHub Actions workflow commands, one per
 /// line. `rules` supply the names used in annotation titles; a code without a descriptor is
 /// titled by its code alone. Nothing is printed for an empty list.
-pub fn github(diags: &[Diagnostic], rules: &[RuleDescriptor]) -> String {
+pub fn github<D: Borrow<Diagnostic>>(diags: &[D], rules: &[RuleDescriptor]) -> String {
     let names: HashMap<&str, &str> = rules.iter().map(|r| (r.code, r.name)).collect();
     let mut out = String::new();
     for d in sorted(diags) {

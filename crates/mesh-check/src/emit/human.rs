@@ -20,6 +20,7 @@
 //! terminal escape sequences; tabs are shown as four spaces. Underlines are placed by display
 //! width (`unicode-width`), so they line up under wide characters such as CJK text and emoji.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
@@ -81,7 +82,11 @@ const TAB_WIDTH: usize = 4;
 ///
 /// `sources` supplies file texts for the source-line excerpts; `color` adds ANSI styling.
 /// The result always ends with a newline.
-pub fn human(diags: &[Diagnostic], sources: &dyn SourceLookup, color: bool) -> String {
+pub fn human<D: Borrow<Diagnostic>>(
+    diags: &[D],
+    sources: &dyn SourceLookup,
+    color: bool,
+) -> String {
     let mut out = String::new();
     let _ = render(diags, sources, color, |text| {
         out.push_str(text);
@@ -92,9 +97,9 @@ pub fn human(diags: &[Diagnostic], sources: &dyn SourceLookup, color: bool) -> S
 
 /// [`human`], written to `w` one diagnostic at a time: a check can report thousands, and their
 /// text is never held in memory all at once.
-pub fn human_to(
+pub fn human_to<D: Borrow<Diagnostic>>(
     w: &mut dyn std::io::Write,
-    diags: &[Diagnostic],
+    diags: &[D],
     sources: &dyn SourceLookup,
     color: bool,
 ) -> std::io::Result<()> {
@@ -108,8 +113,8 @@ const BLOCKS_PER_TASK: usize = 64;
 const BLOCKS_PER_WINDOW: usize = 4096;
 
 /// Render each diagnostic block, then the summary line, handing the text to `emit` in order.
-fn render<'a, E>(
-    diags: &'a [Diagnostic],
+fn render<'a, E, D: Borrow<Diagnostic>>(
+    diags: &'a [D],
     sources: &'a dyn SourceLookup,
     color: bool,
     mut emit: impl FnMut(&str) -> Result<(), E>,

@@ -20,6 +20,8 @@
 //! Adding a field is not a breaking change; removing or changing one bumps
 //! [`JSON_SCHEMA_VERSION`].
 
+use std::borrow::Borrow;
+
 use serde::Serialize;
 
 use super::{Summary, render_in_order, sorted};
@@ -84,7 +86,7 @@ fn related<'a>(loc: &'a Location, message: &'a str) -> JsonRelated<'a> {
 
 /// Render `diags` (sorted, see [`super::sorted`]) and `summary` as a pretty-printed JSON document
 /// ending with a newline.
-pub fn json(diags: &[Diagnostic], summary: &Summary) -> String {
+pub fn json<D: Borrow<Diagnostic>>(diags: &[D], summary: &Summary) -> String {
     let mut out = Vec::new();
     // Writing into a Vec cannot fail.
     let _ = json_to(&mut out, diags, summary);
@@ -98,9 +100,9 @@ pub fn json(diags: &[Diagnostic], summary: &Summary) -> String {
 /// holds the two equal), but the findings are rendered in blocks of `BLOCK` on all cores and
 /// written in order, `WINDOW` at most held at once: on one core a monorepo's findings took a
 /// tenth of `mesh check`'s time.
-pub fn json_to<W: std::io::Write>(
+pub fn json_to<W: std::io::Write, D: Borrow<Diagnostic>>(
     mut w: W,
-    diags: &[Diagnostic],
+    diags: &[D],
     summary: &Summary,
 ) -> std::io::Result<()> {
     let sorted = sorted(diags);

@@ -30,6 +30,7 @@ pub use human::{SourceLookup, human, human_to};
 pub use json::{JSON_SCHEMA_VERSION, json, json_to};
 pub use sarif::{SARIF_SCHEMA_URI, SarifOptions, file_uri_for_dir, sarif};
 
+use std::borrow::Borrow;
 use std::collections::BTreeSet;
 
 use rayon::prelude::*;
@@ -71,8 +72,8 @@ pub struct Summary {
 
 impl Summary {
     /// Count `diags` by severity and record how many files and which roots were checked.
-    pub fn from_diagnostics(
-        diags: &[Diagnostic],
+    pub fn from_diagnostics<D: Borrow<Diagnostic>>(
+        diags: &[D],
         files_checked: usize,
         roots: Vec<String>,
     ) -> Self {
@@ -88,10 +89,10 @@ impl Summary {
 }
 
 /// `(errors, warnings, infos)` in `diags`.
-pub fn count_by_severity(diags: &[Diagnostic]) -> (usize, usize, usize) {
+pub fn count_by_severity<D: Borrow<Diagnostic>>(diags: &[D]) -> (usize, usize, usize) {
     diags
         .iter()
-        .fold((0, 0, 0), |(e, w, i), d| match d.severity {
+        .fold((0, 0, 0), |(e, w, i), d| match d.borrow().severity {
             Severity::Error => (e + 1, w, i),
             Severity::Warning => (e, w + 1, i),
             Severity::Info => (e, w, i + 1),
@@ -103,8 +104,8 @@ pub fn count_by_severity(diags: &[Diagnostic]) -> (usize, usize, usize) {
 /// The sort is stable, so two diagnostics equal on all of these keep their input order; from
 /// `PARALLEL_SORT_FROM` findings on (a monorepo's tens of thousands) it runs on all cores,
 /// with the same result.
-pub fn sorted(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
-    let mut out: Vec<&Diagnostic> = diags.iter().collect();
+pub fn sorted<D: Borrow<Diagnostic>>(diags: &[D]) -> Vec<&Diagnostic> {
+    let mut out: Vec<&Diagnostic> = diags.iter().map(Borrow::borrow).collect();
     let order = |a: &&Diagnostic, b: &&Diagnostic| {
         a.sort_key()
             .cmp(&b.sort_key())
@@ -156,17 +157,17 @@ where
 }
 
 /// The number of distinct files that have at least one diagnostic.
-pub fn files_with_findings(diags: &[Diagnostic]) -> usize {
+pub fn files_with_findings<D: Borrow<Diagnostic>>(diags: &[D]) -> usize {
     diags
         .iter()
-        .map(|d| d.location.file.as_str())
+        .map(|d| d.borrow().location.file.as_str())
         .collect::<BTreeSet<_>>()
         .len()
 }
 
 /// The one-line summary at the end of human output, e.g. `3 errors, 1 warning in 2 files`,
 /// or `All checks passed.` when there is nothing to report.
-pub fn summary_line(diags: &[Diagnostic]) -> String {
+pub fn summary_line<D: Borrow<Diagnostic>>(diags: &[D]) -> String {
     let (errors, warnings, infos) = count_by_severity(diags);
     if errors + warnings + infos == 0 {
         return "All checks passed.".to_string();
@@ -226,7 +227,7 @@ mod tests {
             diag("X", Severity::Info, "a", 2),
         ];
         assert_eq!(summary_line(&infos), "2 infos in 1 file");
-        assert_eq!(summary_line(&[]), "All checks passed.");
+        assert_eq!(summary_line(&[] as &[Diagnostic]), "All checks passed.");
     }
 
     #[test]

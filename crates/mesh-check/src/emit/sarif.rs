@@ -12,6 +12,7 @@
 //! Columns count Unicode code points (`columnKind: unicodeCodePoints`), as in
 //! [`crate::diagnostic::Location`]; `endColumn` is exclusive, as SARIF defines it.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -295,7 +296,11 @@ fn physical(loc: &Location) -> PhysicalLocation {
 /// scanning can describe every rule). A diagnostic whose code is not among them still gets a
 /// minimal rule entry (id only), appended after the given ones, so every result has a
 /// `ruleIndex`.
-pub fn sarif(diags: &[Diagnostic], rules: &[RuleDescriptor], options: &SarifOptions) -> String {
+pub fn sarif<D: Borrow<Diagnostic>>(
+    diags: &[D],
+    rules: &[RuleDescriptor],
+    options: &SarifOptions,
+) -> String {
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut sarif_rules: Vec<Rule<'_>> = Vec::new();
     for r in rules {
