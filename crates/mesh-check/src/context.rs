@@ -57,7 +57,7 @@ pub struct Context<'a> {
     /// routes, SQL tables) for the drift rules DEP, STK, API and DAT010+; `None` when the code
     /// was not read. Set with [`Context::with_code`].
     pub code: Option<&'a mesh_deps::RepoFacts>,
-    markers: OnceLock<Vec<(DocKind, Vec<Occurrence>)>>,
+    markers: OnceLock<Vec<(DocKind, Vec<Occurrence<'a>>)>>,
     /// What hydration would write now, shared by the four HYD rules (see
     /// [`crate::rules::hydration::of`]).
     pub(crate) hydration: OnceLock<Option<crate::rules::hydration::Hydration<'a>>>,
@@ -110,7 +110,7 @@ impl<'a> Context<'a> {
     }
 
     /// Unfilled markers of a document (computed once, shared by the marker rules).
-    pub fn markers(&self, kind: DocKind) -> &[Occurrence] {
+    pub fn markers(&self, kind: DocKind) -> &[Occurrence<'a>] {
         let all = self.markers.get_or_init(|| {
             self.docs
                 .docs

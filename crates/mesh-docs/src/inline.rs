@@ -76,9 +76,10 @@ pub fn first_marker(text: &str) -> Option<MarkerKind> {
     first
 }
 
-/// The scan behind [`markers`]: `found(kind, start, end)` for each marker in order, until it
-/// returns `false`.
-fn scan_markers(text: &str, mut found: impl FnMut(MarkerKind, usize, usize) -> bool) {
+/// The scan behind [`markers`]: `found(kind, start, end)` for each marker in order (byte
+/// offsets in `text`), until it returns `false`. For callers that keep only positions or
+/// borrow the marker text, without the owned copies [`markers`] makes.
+pub fn scan_markers(text: &str, mut found: impl FnMut(MarkerKind, usize, usize) -> bool) {
     let b = text.as_bytes();
     // The next `TODO:` at or after `i`, searched again only once `i` has passed it.
     let mut next_todo = find_todo(b);

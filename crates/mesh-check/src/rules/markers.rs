@@ -6,25 +6,26 @@ use mesh_docs::markdown::{Block, ListItem};
 
 /// A marker found in a document: kind, byte range in the document text, marker text.
 #[derive(Debug, Clone)]
-pub struct Occurrence {
+pub struct Occurrence<'a> {
     pub kind: MarkerKind,
     pub start: usize,
     pub end: usize,
-    pub text: String,
+    pub text: &'a str,
 }
 
-fn scan(text: &str, base: usize, out: &mut Vec<Occurrence>) {
-    for m in inline::markers(text) {
+fn scan<'a>(text: &'a str, base: usize, out: &mut Vec<Occurrence<'a>>) {
+    inline::scan_markers(text, |kind, start, end| {
         out.push(Occurrence {
-            kind: m.kind,
-            start: base + m.start,
-            end: base + m.end,
-            text: m.text,
+            kind,
+            start: base + start,
+            end: base + end,
+            text: &text[start..end],
         });
-    }
+        true
+    });
 }
 
-fn item(it: &ListItem, out: &mut Vec<Occurrence>) {
+fn item<'a>(it: &'a ListItem, out: &mut Vec<Occurrence<'a>>) {
     scan(&it.text, it.text_span.start, out);
     for c in &it.continuation {
         for l in &c.lines {
@@ -38,7 +39,7 @@ fn item(it: &ListItem, out: &mut Vec<Occurrence>) {
 
 /// Every marker in the content of `doc` (headings, items, tables, paragraphs, fenced blocks),
 /// skipping HTML comments, block quotes and the generation-16 preamble.
-pub fn occurrences(doc: &Document) -> Vec<Occurrence> {
+pub fn occurrences(doc: &Document) -> Vec<Occurrence<'_>> {
     let mut out = Vec::new();
     for (i, sec) in doc.md.sections.iter().enumerate() {
         if doc.meta.preamble.contains(&i) {

@@ -115,9 +115,17 @@ static RULES: &[&dyn Rule] = &[
 
 /// Every rule, in code order.
 pub fn all() -> Vec<&'static dyn Rule> {
-    let mut v: Vec<&'static dyn Rule> = RULES.to_vec();
-    v.sort_by_key(|r| r.meta().code);
-    v
+    in_order().to_vec()
+}
+
+/// Every rule, in code order, sorted once per process (every root's check walks this list).
+pub(crate) fn in_order() -> &'static [&'static dyn Rule] {
+    static SORTED: std::sync::OnceLock<Vec<&'static dyn Rule>> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut v: Vec<&'static dyn Rule> = RULES.to_vec();
+        v.sort_by_key(|r| r.meta().code);
+        v
+    })
 }
 
 /// The rule with `code` (case-insensitive).
