@@ -89,6 +89,8 @@ if ! python3 bench/gen_monorepo.py "$MONO" --roots "$ROOTS"; then
     echo "SKIP: bench/gen_monorepo.py failed; nothing was measured."
     exit 0
 fi
+# The 45 MB just written would otherwise be written back to disk during the timed runs.
+sync
 FILES="$(find "$MONO" -type f -name '*.md' | wc -l)"
 BYTES="$(find "$MONO" -type f -name '*.md' -printf '%s\n' | awk '{s+=$1} END {print s+0}')"
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
