@@ -28,16 +28,6 @@ impl MarkerKind {
     }
 }
 
-/// A marker with its byte range relative to the scanned text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Marker {
-    pub kind: MarkerKind,
-    pub start: usize,
-    pub end: usize,
-    /// The marker text, e.g. `{{PROJECT_NAME}}` or `[Postgres | SQLite | etc.]`.
-    pub text: String,
-}
-
 /// The generation-16 annotation tokens.
 pub const TOKENS: [&str; 5] = [
     "TODO:",
@@ -47,26 +37,7 @@ pub const TOKENS: [&str; 5] = [
     "OPEN QUESTION:",
 ];
 
-/// Find every unfilled marker in `text` (one line or a short run of lines).
-///
-/// Code spans (`` `...` ``) are skipped. Markdown links `[text](url)`, reference links
-/// `[text][ref]`, footnotes `[^1]`, images and task boxes (`[ ]`, `[x]`) are not hints.
-pub fn markers(text: &str) -> Vec<Marker> {
-    let mut out = Vec::new();
-    scan_markers(text, |kind, start, end| {
-        out.push(Marker {
-            kind,
-            start,
-            end,
-            text: text[start..end].to_string(),
-        });
-        true
-    });
-    out
-}
-
-/// The kind of the first unfilled marker in `text`, if any: [`markers`]`(text).first()`, without
-/// collecting the rest.
+/// The kind of the first unfilled marker in `text`, if any (see [`scan_markers`]).
 pub fn first_marker(text: &str) -> Option<MarkerKind> {
     let mut first = None;
     scan_markers(text, |kind, _, _| {
@@ -76,9 +47,11 @@ pub fn first_marker(text: &str) -> Option<MarkerKind> {
     first
 }
 
-/// The scan behind [`markers`]: `found(kind, start, end)` for each marker in order (byte
-/// offsets in `text`), until it returns `false`. For callers that keep only positions or
-/// borrow the marker text, without the owned copies [`markers`] makes.
+/// Find the unfilled markers in `text` (one line or a short run of lines): `found(kind, start,
+/// end)` for each, in order, with byte offsets in `text`, until it returns `false`.
+///
+/// Code spans (`` `...` ``) are skipped. Markdown links `[text](url)`, reference links
+/// `[text][ref]`, footnotes `[^1]`, images and task boxes (`[ ]`, `[x]`) are not hints.
 pub fn scan_markers(text: &str, mut found: impl FnMut(MarkerKind, usize, usize) -> bool) {
     let b = text.as_bytes();
     // The next `TODO:` at or after `i`, searched again only once `i` has passed it.
@@ -322,9 +295,34 @@ pub fn plain_prefix(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A marker with its byte range relative to the scanned text.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Marker {
+        kind: MarkerKind,
+        start: usize,
+        end: usize,
+        text: String,
+    }
+
+    /// Every marker of `text`, collected from [`scan_markers`].
+    fn markers(text: &str) -> Vec<Marker> {
+        let mut out = Vec::new();
+        scan_markers(text, |kind, start, end| {
+            out.push(Marker {
+                kind,
+                start,
+                end,
+                text: text[start..end].to_string(),
+            });
+            true
+        });
+        out
+    }
     use proptest::prelude::*;
 
-    /// The byte-by-byte scan `markers` used before it skipped to the next special byte.
+    /// The byte-by-byte scan that `scan_markers` replaced, before it skipped to the next
+    /// special byte.
     fn markers_one_byte_at_a_time(text: &str) -> Vec<Marker> {
         let mut out = Vec::new();
         let b = text.as_bytes();
