@@ -67,7 +67,7 @@ fn uses_code(code: &str) -> bool {
 /// A caller that selects only document rules (`--select DOC`) never pays for the scan.
 pub fn wants_code(config: &Config, selection: &Selection) -> bool {
     config.code.scan
-        && rules::in_order()
+        && rules::all()
             .iter()
             .any(|r| uses_code(r.meta().code) && selection.allows(config, r.meta().code))
 }
@@ -172,7 +172,7 @@ pub fn run_context(ctx: &Context<'_>, selection: &Selection) -> Vec<Diagnostic> 
     let config = ctx.config;
     // The rules are independent: they run on the rayon pool (a single large root, as in the
     // pre-commit hook, then uses both cores), and their findings are joined in registry order.
-    let found: Vec<Vec<Diagnostic>> = rules::in_order()
+    let found: Vec<Vec<Diagnostic>> = rules::all()
         .par_iter()
         .filter(|rule| selection.allows(config, rule.meta().code))
         .map(|rule| {

@@ -113,13 +113,8 @@ static RULES: &[&dyn Rule] = &[
     &stk002_undeclared_stack_in_code::UndeclaredStackInCode,
 ];
 
-/// Every rule, in code order.
-pub fn all() -> Vec<&'static dyn Rule> {
-    in_order().to_vec()
-}
-
-/// Every rule, in code order, sorted once per process (every root's check walks this list).
-pub(crate) fn in_order() -> &'static [&'static dyn Rule] {
+/// Every rule, in code order (sorted once per process: every root's check walks this list).
+pub fn all() -> &'static [&'static dyn Rule] {
     static SORTED: std::sync::OnceLock<Vec<&'static dyn Rule>> = std::sync::OnceLock::new();
     SORTED.get_or_init(|| {
         let mut v: Vec<&'static dyn Rule> = RULES.to_vec();
@@ -138,7 +133,7 @@ pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
 
 /// Metadata of every rule, in code order.
 pub fn metas() -> Vec<&'static RuleMeta> {
-    all().into_iter().map(|r| r.meta()).collect()
+    all().iter().map(|r| r.meta()).collect()
 }
 
 /// The Markdown rule reference (docs/reference/rules.md), generated from the rules themselves.
