@@ -534,15 +534,20 @@ pub fn scan_many(roots: &[(&Path, &ScanOptions)]) -> Vec<RepoFacts> {
 /// [`scan_many`]; `look_first` lets a quick look spare the walk of folders that surely hold
 /// nothing to read (see [`surely_nothing_to_read`]). The tests compare both ways.
 fn scan_many_with(roots: &[(&Path, &ScanOptions)], look_first: bool) -> Vec<RepoFacts> {
-    let is_dir: Vec<bool> = roots.par_iter().map(|(root, _)| root.is_dir()).collect();
     // A monorepo's folders often hold only their documents so far: nothing the walk would
     // read. Those are found by a plain listing, without the walker's ignore files and
-    // canonical paths (on 2,000 such folders, a tenth of `mesh check`).
-    let nothing: Vec<bool> = roots
+    // canonical paths (on 2,000 such folders, a tenth of `mesh check`). A folder the quick
+    // look listed is a directory; only the others are asked.
+    let (nothing, is_dir): (Vec<bool>, Vec<bool>) = roots
         .par_iter()
-        .zip(&is_dir)
-        .map(|(&(root, opts), &dir)| look_first && dir && surely_nothing_to_read(root, opts))
-        .collect();
+        .map(|&(root, opts)| {
+            if look_first && surely_nothing_to_read(root, opts) {
+                (true, true)
+            } else {
+                (false, root.is_dir())
+            }
+        })
+        .unzip();
     // Groups of consecutive folders: distinct paths, one walker setting, at most GROUP, and
     // enough groups for every thread.
     let size = (roots.len() / (rayon::current_num_threads() * 4)).clamp(1, GROUP);
