@@ -87,9 +87,10 @@ const PG_CLAIM_WRITES: &str = "WITH c AS (
     FROM up";
 
 /// Each lane's claimable tasks, at most `k` per lane, locked for this transaction; rows other
-/// transactions hold are skipped. Each row names its lane by its place (1-based) in `$1`. The lower bound on priority (the most urgent claimable one)
-/// keeps the probe on `ix_tasks_claimable` even on a fresh schema without statistics, where a
-/// planner would otherwise walk `ix_tasks_ready` and sort.
+/// transactions hold are skipped. Each row names its lane by its place (1-based) in `$1`. The
+/// lower bound on priority (the most urgent claimable one) keeps the probe on
+/// `ix_tasks_claimable` even on a fresh schema without statistics, where a planner would
+/// otherwise walk `ix_tasks_ready` and sort.
 const PG_CANDIDATES: &str = "SELECT l.n, c.priority, c.id
     FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS l (lane, k, n)
     CROSS JOIN LATERAL (
