@@ -108,10 +108,26 @@ pub(crate) trait Conn {
 
 /// Sleep before retry number `attempt` (0-based): a random time up to 50 µs · 2^attempt, capped
 /// at 4 ms, so that many contenders spread out instead of waking together.
-pub(crate) fn backoff(attempt: u32) {
+fn backoff(attempt: u32) {
     let cap_us: u64 = (50u64 << attempt.min(10)).min(4_000);
     let us = fastrand::u64(cap_us / 4..=cap_us);
     std::thread::sleep(Duration::from_micros(us));
+}
+
+/// Run `f` again, with [`backoff`], while it fails busy and `timeout` has not passed since the
+/// first try; then return what it gave (the last busy error once the time is up).
+pub(crate) fn retry_busy<T>(timeout: Duration, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let start = Instant::now();
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(StoreError::Busy(_)) if start.elapsed() < timeout => {
+                backoff(attempt);
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,22 +265,18 @@ impl SqliteConn {
         f: &mut dyn FnMut(&mut dyn Conn) -> Result<T>,
     ) -> Result<T> {
         let start = Instant::now();
-        let mut attempt = 0;
-        loop {
-            let result = self.try_transaction(write, f);
-            match result {
-                Err(StoreError::Busy(_)) if start.elapsed() < self.busy_timeout => {
-                    backoff(attempt);
-                    attempt += 1;
-                }
-                Err(StoreError::Busy(_)) => {
-                    return Err(StoreError::Locked {
-                        path: self.path.clone(),
-                        waited_ms: start.elapsed().as_millis(),
-                    });
-                }
-                other => return other,
-            }
+        let result = retry_busy(self.busy_timeout, || self.try_transaction(write, f));
+        self.locked_if_busy(result, start)
+    }
+
+    /// The busy error of a retry that ran out of time, as [`StoreError::Locked`].
+    fn locked_if_busy<T>(&self, result: Result<T>, start: Instant) -> Result<T> {
+        match result {
+            Err(StoreError::Busy(_)) => Err(StoreError::Locked {
+                path: self.path.clone(),
+                waited_ms: start.elapsed().as_millis(),
+            }),
+            other => other,
         }
     }
 
@@ -302,22 +314,8 @@ impl SqliteConn {
     /// Run `f` outside a transaction with the busy retry (used for pragmas at open).
     pub fn with_retry<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> Result<T>) -> Result<T> {
         let start = Instant::now();
-        let mut attempt = 0;
-        loop {
-            match f(self) {
-                Err(StoreError::Busy(_)) if start.elapsed() < self.busy_timeout => {
-                    backoff(attempt);
-                    attempt += 1;
-                }
-                Err(StoreError::Busy(_)) => {
-                    return Err(StoreError::Locked {
-                        path: self.path.clone(),
-                        waited_ms: start.elapsed().as_millis(),
-                    });
-                }
-                other => return other,
-            }
-        }
+        let result = retry_busy(self.busy_timeout, || f(self));
+        self.locked_if_busy(result, start)
     }
 }
 
@@ -397,14 +395,14 @@ impl PgConn {
         write: bool,
         f: &mut dyn FnMut(&mut dyn Conn) -> Result<T>,
     ) -> Result<T> {
-        let start = Instant::now();
-        let mut attempt = 0;
         let begin = if write {
             "BEGIN"
         } else {
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
         };
-        loop {
+        // `BEGIN` itself cannot fail busy (serialization failures, deadlocks and lock waits
+        // come from statements), so only the transaction's work is ever retried.
+        retry_busy(self.busy_timeout, || {
             self.batch(begin)?;
             let result = match f(self) {
                 Ok(v) => self.batch("COMMIT").map(|()| v),
@@ -413,14 +411,8 @@ impl PgConn {
             if result.is_err() {
                 self.rollback();
             }
-            match result {
-                Err(StoreError::Busy(_)) if start.elapsed() < self.busy_timeout => {
-                    backoff(attempt);
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+            result
+        })
     }
 
     /// Best-effort rollback.

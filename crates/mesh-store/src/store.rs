@@ -1077,10 +1077,9 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// One claim on PostgreSQL: `mesh_next` in autocommit, one transaction and one round trip,
 /// retried on contention until the busy timeout.
 fn pg_next_one(db: &mut PgConn, claim: &Claim, now: i64) -> Result<Option<Task>> {
-    let start = std::time::Instant::now();
-    let mut attempt = 0;
-    loop {
-        let r = db.query_opt(
+    let timeout = db.busy_timeout;
+    let row = crate::db::retry_busy(timeout, || {
+        db.query_opt(
             "SELECT * FROM mesh_next($1, $2, $3, $4)",
             &[
                 P::T(&claim.worker),
@@ -1088,15 +1087,9 @@ fn pg_next_one(db: &mut PgConn, claim: &Claim, now: i64) -> Result<Option<Task>>
                 P::I(now),
                 P::I(claim.until),
             ],
-        );
-        match r {
-            Err(StoreError::Busy(_)) if start.elapsed() < db.busy_timeout => {
-                crate::db::backoff(attempt);
-                attempt += 1;
-            }
-            other => return other?.map(|row| parse_task(&row)).transpose(),
-        }
-    }
+        )
+    })?;
+    row.map(|row| parse_task(&row)).transpose()
 }
 
 impl Store {
